@@ -1,0 +1,63 @@
+// Turns a validated create request into the normalised LeaseRequest the LeaseObject stores:
+// provider known and configured, release action supported, durations within operator limits.
+// Everything here answers 4xx before any lease or provider resource exists.
+
+import { loadConfig, type CoordinatorConfig } from "../config";
+import { formatDuration, parseDuration } from "../contract/common";
+import type { CreateLeaseRequest } from "../contract/lease";
+import type { LeaseRequest } from "../lease/record";
+import { findProviderFactory, providerConfig } from "../providers/registry";
+import type { ProviderAdapter } from "../providers/types";
+import { randomString, sha256Hex } from "../ledger/tokens";
+import { ApiError, badRequest } from "./errors";
+
+export function newLeaseId(): string {
+  return randomString(16, "abcdefghijklmnopqrstuvwxyz0123456789");
+}
+
+/** Parses a duration field and checks it against [min, max]. */
+export function boundedDuration(field: string, value: string | undefined, fallbackMs: number, maxMs: number, config: CoordinatorConfig): number {
+  if (value === undefined) return fallbackMs;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw badRequest("invalid_request", `${field} is not a duration like 90s, 30m, 2h`);
+  if (ms < config.minDurationMs || ms > maxMs) {
+    throw new ApiError(400, "duration_out_of_range", `${field} must be between ${formatDuration(config.minDurationMs)} and ${formatDuration(maxMs)}`);
+  }
+  return ms;
+}
+
+export function adapterForRequest(env: Env, provider: string): ProviderAdapter {
+  const factory = findProviderFactory(provider);
+  if (!factory) throw badRequest("unknown_provider", `unknown provider "${provider}"; GET /v1/providers lists them`);
+  const config = providerConfig(env);
+  if (!factory.configured(config)) throw badRequest("provider_not_configured", `provider "${provider}" has no credentials on this coordinator`);
+  return factory.create(config);
+}
+
+export function normalizeCreate(env: Env, body: CreateLeaseRequest): { request: LeaseRequest; adapter: ProviderAdapter } {
+  const config = loadConfig(env);
+  const adapter = adapterForRequest(env, body.provider);
+  const caps = adapter.capabilities;
+  const releaseAction = body.releaseAction ?? caps.defaultReleaseAction;
+  if (!caps.releaseActions.includes(releaseAction)) {
+    throw badRequest("unsupported_release_action", `${body.provider} supports release actions: ${caps.releaseActions.join(", ")}`);
+  }
+  const request: LeaseRequest = {
+    provider: body.provider,
+    type: body.type ?? adapter.defaults?.type,
+    region: body.region ?? adapter.defaults?.region,
+    image: body.image,
+    sshPublicKey: body.sshPublicKey,
+    ttlMs: boundedDuration("ttl", body.ttl, config.defaultTtlMs, config.maxTtlMs, config),
+    idleTimeoutMs: boundedDuration("idleTimeout", body.idleTimeout, config.defaultIdleTimeoutMs, config.maxIdleTimeoutMs, config),
+    ackDeadlineMs: boundedDuration("ackDeadline", body.ackDeadline, config.defaultAckDeadlineMs, Math.max(config.maxAckDeadlineMs, config.defaultAckDeadlineMs), config),
+    releaseAction,
+  };
+  return { request, adapter };
+}
+
+/** Canonical hash of what was asked: the same id with the same hash joins, otherwise 409. */
+export function requestHash(request: LeaseRequest): Promise<string> {
+  const keys = Object.keys(request).sort() as (keyof LeaseRequest)[];
+  return sha256Hex(JSON.stringify(keys.map((k) => [k, request[k] ?? null])));
+}

@@ -1,0 +1,99 @@
+// Route declarations: each route names its method, path, auth level, input schemas and
+// response schemas once. app.ts mounts them; contract/openapi.ts documents the same objects.
+
+import type { Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as z from "zod/mini";
+import type { Principal } from "./auth";
+import { requireAuth } from "./auth";
+import { ApiError } from "./errors";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
+export type AppContext = Context<AppEnv>;
+
+export interface RouteSpec<B = unknown, Q = unknown> {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  auth: "none" | "user" | "admin";
+  body?: z.ZodMiniType<B>;
+  query?: z.ZodMiniType<Q>;
+  /** Success responses by status. */
+  responses: Partial<Record<ContentfulStatusCode, z.ZodMiniType>>;
+  /** Error statuses this route can answer (all with the error envelope). */
+  errors: ContentfulStatusCode[];
+  handler: (c: AppContext, input: { body: B; query: Q }) => Promise<Response>;
+}
+
+/** Identity helper that keeps B and Q inferred per route. */
+export function route<B, Q>(spec: RouteSpec<B, Q>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return `expected ${issue.expected}`;
+    case "unrecognized_keys":
+      return `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+    case "too_small":
+      return `must be at least ${issue.minimum}${issue.origin === "string" ? " characters" : ""}`;
+    case "too_big":
+      return `must be at most ${issue.maximum}${issue.origin === "string" ? " characters" : ""}`;
+    case "invalid_format":
+      return "has an invalid format";
+    case "invalid_value":
+      return `must be one of: ${issue.values.map(String).join(", ")}`;
+    case "invalid_union":
+      return "matches none of the allowed shapes";
+    default:
+      return "is invalid";
+  }
+}
+
+export function validationError(where: "body" | "query", error: z.core.$ZodError): ApiError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.join(".") : where,
+    message: describeIssue(issue),
+  }));
+  const first = issues[0]!;
+  return new ApiError(400, "invalid_request", `${first.path} ${first.message}`, issues);
+}
+
+async function readBody(c: AppContext): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (bytes.byteLength === 0) return {};
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+  }
+}
+
+export function mount(app: Hono<AppEnv>, routes: readonly RouteSpec[]): void {
+  for (const spec of routes) {
+    app.on(spec.method.toUpperCase(), spec.path, async (c) => {
+      if (spec.auth !== "none") c.set("principal", await requireAuth(c.env, c.req.header("authorization"), spec.auth));
+      let body: unknown = undefined;
+      if (spec.body) {
+        const parsed = spec.body.safeParse(await readBody(c));
+        if (!parsed.success) throw validationError("body", parsed.error);
+        body = parsed.data;
+      }
+      let query: unknown = undefined;
+      if (spec.query) {
+        const parsed = spec.query.safeParse(c.req.query());
+        if (!parsed.success) throw validationError("query", parsed.error);
+        query = parsed.data;
+      }
+      return spec.handler(c, { body, query });
+    });
+  }
+}

@@ -1,0 +1,99 @@
+// Health, identity, the OpenAPI document and the configured providers (with doctor/catalog).
+
+import { Catalog, DoctorReport, Health, ProviderList, Whoami } from "../../contract/meta";
+import { openApiDocument } from "../../contract/openapi";
+import { providerConfig, providerFactories } from "../../providers/registry";
+import { ProviderError } from "../../providers/types";
+import { redact } from "../../providers/http";
+import { secretValues } from "../../providers/registry";
+import { ApiError } from "../errors";
+import { adapterForRequest } from "../lease-request";
+import { route, type RouteSpec } from "../route";
+
+export const VERSION = "0.1.0";
+
+function providerFailure(env: Env, err: unknown): never {
+  if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(err.message, secretValues(env)));
+  throw err;
+}
+
+export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
+  return [
+    route({
+      method: "get",
+      path: "/v1/health",
+      summary: "Liveness and deployment id",
+      auth: "none",
+      responses: { 200: Health },
+      errors: [],
+      handler: async (c) => c.json({ ok: true, deploymentId: c.env.CRABBOX_DEPLOYMENT_ID, version: VERSION }),
+    }),
+    route({
+      method: "get",
+      path: "/v1/openapi.json",
+      summary: "This API's OpenAPI 3.1 document",
+      auth: "none",
+      responses: { 200: undefined },
+      errors: [],
+      handler: async (c) => c.json(openApiDocument(allRoutes(), VERSION)),
+    }),
+    route({
+      method: "get",
+      path: "/v1/whoami",
+      summary: "The caller's identity",
+      auth: "user",
+      responses: { 200: Whoami },
+      errors: [401],
+      handler: async (c) => c.json(c.get("principal")),
+    }),
+    route({
+      method: "get",
+      path: "/v1/providers",
+      summary: "Providers this coordinator knows, their capabilities and whether they are configured",
+      auth: "user",
+      responses: { 200: ProviderList },
+      errors: [401],
+      handler: async (c) => {
+        const config = providerConfig(c.env);
+        const providers = providerFactories().map((factory) => {
+          const configured = factory.configured(config);
+          // Capabilities are static; building an unconfigured adapter is safe (no I/O).
+          const adapter = configured ? factory.create(config) : undefined;
+          return {
+            name: factory.name,
+            configured,
+            capabilities: adapter ? { ...adapter.capabilities, releaseActions: [...adapter.capabilities.releaseActions] } : undefined,
+            defaults: adapter?.defaults ?? {},
+          };
+        });
+        return c.json({ providers: providers.filter((p) => p.capabilities) });
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/providers/:name/doctor",
+      summary: "Read-only checks of a provider's account and configuration",
+      auth: "user",
+      responses: { 200: DoctorReport },
+      errors: [400, 401, 502],
+      handler: async (c) => {
+        const name = c.req.param("name")!;
+        const checks = await adapterForRequest(c.env, name).doctor().catch((err) => providerFailure(c.env, err));
+        return c.json({ provider: name, ok: checks.every((check) => check.status !== "fail"), checks });
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/providers/:name/catalog",
+      summary: "Instance types, prices and regions with capacity",
+      auth: "user",
+      responses: { 200: Catalog },
+      errors: [400, 401, 502],
+      handler: async (c) => {
+        const name = c.req.param("name")!;
+        const entries = await adapterForRequest(c.env, name).catalog().catch((err) => providerFailure(c.env, err));
+        return c.json({ provider: name, entries });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,60 @@
+// Operator configuration parsed from Worker vars once per isolate: lease defaults, maxima, caps.
+// A malformed var fails loudly at the first request instead of silently using a default.
+
+import { parseDuration } from "./contract/common";
+
+export interface CoordinatorConfig {
+  deploymentId: string;
+  defaultAckDeadlineMs: number;
+  defaultIdleTimeoutMs: number;
+  defaultTtlMs: number;
+  maxIdleTimeoutMs: number;
+  maxTtlMs: number;
+  /** The ack deadline a client may ask for is bounded by this. */
+  maxAckDeadlineMs: number;
+  minDurationMs: number;
+  parkRetentionMs: number;
+  maxLeasesPerOwner: number;
+  maxLeasesGlobal: number;
+  sweepGraceMs: number;
+}
+
+const cache = new WeakMap<object, CoordinatorConfig>();
+
+function duration(env: Env, name: keyof Env & string, fallback: string): number {
+  const raw = (env[name] as string | undefined) ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined) throw new Error(`configuration var ${name} is not a duration: ${raw}`);
+  return ms;
+}
+
+function count(env: Env, name: keyof Env & string, fallback: number): number {
+  const raw = env[name] as string | undefined;
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`configuration var ${name} is not a count: ${raw}`);
+  return n;
+}
+
+export function loadConfig(env: Env): CoordinatorConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const config: CoordinatorConfig = {
+    deploymentId: env.CRABBOX_DEPLOYMENT_ID,
+    defaultAckDeadlineMs: duration(env, "DEFAULT_ACK_DEADLINE", "2m"),
+    defaultIdleTimeoutMs: duration(env, "DEFAULT_IDLE_TIMEOUT", "30m"),
+    defaultTtlMs: duration(env, "DEFAULT_TTL", "2h"),
+    maxIdleTimeoutMs: duration(env, "MAX_IDLE_TIMEOUT", "24h"),
+    maxTtlMs: duration(env, "MAX_TTL", "24h"),
+    maxAckDeadlineMs: 15 * 60_000,
+    minDurationMs: 1_000,
+    parkRetentionMs: duration(env, "PARK_RETENTION", "7d"),
+    maxLeasesPerOwner: count(env, "MAX_LEASES_PER_OWNER", 5),
+    maxLeasesGlobal: count(env, "MAX_LEASES_GLOBAL", 100),
+    sweepGraceMs: duration(env, "SWEEP_GRACE", "10m"),
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(config.deploymentId ?? "")) {
+    throw new Error("configuration var CRABBOX_DEPLOYMENT_ID must be 1-40 chars of letters, digits, . _ -");
+  }
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,81 @@
+// Wire schemas of everything that is not a lease: health, identity, providers, tokens, sweeps.
+
+import * as z from "zod/mini";
+import { ProviderName, ReleaseAction, Timestamp } from "./common";
+
+export const Health = z.object({ ok: z.boolean(), deploymentId: z.string(), version: z.string() });
+
+export const Role = z.enum(["user", "admin"]);
+export type Role = z.infer<typeof Role>;
+
+export const Whoami = z.object({ owner: z.string(), role: Role, tokenId: z.string() });
+export type Whoami = z.infer<typeof Whoami>;
+
+export const ProviderInfo = z.object({
+  name: z.string(),
+  configured: z.boolean(),
+  capabilities: z.object({
+    releaseActions: z.array(ReleaseAction),
+    defaultReleaseAction: ReleaseAction,
+    readiness: z.enum(["ssh_banner", "adapter"]),
+    resume: z.boolean(),
+    keyHandling: z.string(),
+  }),
+  defaults: z.object({ type: z.optional(z.string()), region: z.optional(z.string()) }),
+});
+export const ProviderList = z.object({ providers: z.array(ProviderInfo) });
+export type ProviderList = z.infer<typeof ProviderList>;
+
+export const DoctorReport = z.object({
+  provider: z.string(),
+  ok: z.boolean(),
+  checks: z.array(
+    z.object({
+      name: z.string(),
+      status: z.enum(["ok", "warn", "fail"]),
+      class: z.optional(z.string()),
+      detail: z.string(),
+      hint: z.optional(z.string()),
+    }),
+  ),
+});
+export type DoctorReport = z.infer<typeof DoctorReport>;
+
+export const Catalog = z.object({
+  provider: z.string(),
+  entries: z.array(
+    z.object({
+      type: z.string(),
+      description: z.string(),
+      priceCentsPerHour: z.optional(z.number()),
+      regions: z.array(z.string()),
+      gpus: z.optional(z.number()),
+    }),
+  ),
+});
+
+const Owner = z.string().check(z.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/));
+
+export const CreateTokenRequest = z.strictObject({
+  owner: Owner,
+  role: z.optional(Role),
+  label: z.optional(z.string().check(z.maxLength(100))),
+});
+export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
+
+export const TokenInfo = z.object({
+  id: z.string(),
+  owner: z.string(),
+  role: Role,
+  label: z.optional(z.string()),
+  createdAt: Timestamp,
+  revokedAt: z.optional(Timestamp),
+});
+export type TokenInfo = z.infer<typeof TokenInfo>;
+
+/** The secret appears exactly once, in the answer to its creation. */
+export const CreatedToken = z.object({ token: z.string(), info: TokenInfo });
+export type CreatedToken = z.infer<typeof CreatedToken>;
+export const TokenList = z.object({ tokens: z.array(TokenInfo) });
+
+export const ProviderParam = z.object({ name: ProviderName });

@@ -1,0 +1,98 @@
+// Pure time logic of a lease: which deadlines apply, which one expired, the one alarm time,
+// and the next step the object should take. O(1) in the lease's own state, never a scan.
+
+import type { EndReason } from "../contract/lease";
+import { isTerminal, type LeaseRecord } from "./record";
+
+/** A machine that is not up after this long is given up on (and destroyed). */
+export const PROVISION_TIMEOUT_MS = 30 * 60_000;
+/** How often a ready/active lease asks the provider whether its machine still exists. */
+export const HEALTH_POLL_MS = 60_000;
+/** Retry admission this long after a `requested` lease was last tried. */
+export const ADMISSION_RETRY_MS = 10_000;
+const FAST_POLL_MS = 2_000;
+const SLOW_POLL_MS = 10_000;
+const FAST_POLL_WINDOW_MS = 2 * 60_000;
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+/** Provider polling: quick while a boot is young, slower after, bounded by the deadlines. */
+export function pollDelayMs(sinceMs: number): number {
+  return sinceMs < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : SLOW_POLL_MS;
+}
+
+/** Capped exponential backoff for failed provider calls; `attempts` counts from 1. */
+export function backoffMs(attempts: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
+}
+
+export interface Deadlines {
+  ack?: number;
+  idle?: number;
+  ttl?: number;
+  retention?: number;
+  provision?: number;
+}
+
+/** The deadlines that apply in the lease's current state. */
+export function deadlines(rec: LeaseRecord): Deadlines {
+  const ttl = rec.createdAt + rec.request.ttlMs;
+  switch (rec.state) {
+    case "provisioning":
+      return { ttl, provision: (rec.provisionStartedAt ?? rec.createdAt) + PROVISION_TIMEOUT_MS };
+    case "ready":
+      return { ttl, ack: (rec.readyAt ?? rec.createdAt) + rec.request.ackDeadlineMs };
+    case "active":
+      return { ttl, idle: rec.lastTouchAt + rec.idleTimeoutMs };
+    case "parked":
+      return { retention: rec.retainUntil };
+    default:
+      return {};
+  }
+}
+
+/** The reason the lease must end now, if one of its deadlines has passed. */
+export function expiredDeadline(rec: LeaseRecord, now: number): EndReason | undefined {
+  const d = deadlines(rec);
+  if (d.ack !== undefined && d.ack <= now) return "ack_timeout";
+  if (d.idle !== undefined && d.idle <= now) return "idle_timeout";
+  if (d.ttl !== undefined && d.ttl <= now) return "ttl_expired";
+  if (d.retention !== undefined && d.retention <= now) return "retention_expired";
+  if (d.provision !== undefined && d.provision <= now) return "provisioning_failed";
+  return undefined;
+}
+
+/** The single alarm time: the earliest of every deadline, pending operation and poll. */
+export function nextAlarmAt(rec: LeaseRecord): number | undefined {
+  if (isTerminal(rec.state)) return undefined;
+  const candidates = [rec.op?.nextAt, rec.pollAt, ...Object.values(deadlines(rec))];
+  const times = candidates.filter((t): t is number => t !== undefined);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+export type Step =
+  | { kind: "admit" }
+  | { kind: "expire"; reason: EndReason }
+  | { kind: "create" }
+  | { kind: "recover" }
+  | { kind: "release" }
+  | { kind: "resume" }
+  | { kind: "inspect" };
+
+/**
+ * What the lease should do now. An operation found `in_flight` here was started by an
+ * execution that no longer exists (the object restarted mid-call): its outcome is unknown.
+ */
+export function planStep(rec: LeaseRecord, now: number): Step | undefined {
+  if (isTerminal(rec.state)) return undefined;
+  if (rec.state === "requested") return (rec.pollAt ?? 0) <= now ? { kind: "admit" } : undefined;
+  const reason = expiredDeadline(rec, now);
+  if (reason) return { kind: "expire", reason };
+  const op = rec.op;
+  if (op && op.nextAt <= now) {
+    if (op.kind === "create") return op.status === "due" ? { kind: "create" } : { kind: "recover" };
+    return { kind: op.kind };
+  }
+  if (rec.pollAt !== undefined && rec.pollAt <= now) return { kind: "inspect" };
+  return undefined;
+}

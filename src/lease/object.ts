@@ -1,0 +1,278 @@
+// LeaseObject: one Durable Object per lease. A thin shell: it persists the record, runs the
+// due steps (runner.ts) one at a time, keeps exactly one alarm at the earliest deadline
+// (deadlines.ts) and answers the Worker's RPCs. All decisions live in the pure modules.
+
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
+import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../contract/lease";
+import type { ErrorCode } from "../contract/common";
+import { admit as admitInIndex, syncIndex } from "../ledger/leases";
+import { configuredAdapter } from "../providers/registry";
+import type { ReleaseAction } from "../providers/types";
+import { ADMISSION_RETRY_MS, nextAlarmAt, planStep } from "./deadlines";
+import { isTerminal, type LeaseRecord, type LeaseRequest } from "./record";
+import { runStep, type RunnerHost } from "./runner";
+import { LeaseStore } from "./store";
+import * as t from "./transitions";
+import { leaseView } from "./view";
+
+/** Bounded work per alarm: anything still due re-arms the alarm for right away. */
+const MAX_STEPS_PER_RUN = 12;
+export const MAX_WAIT_MS = 30_000;
+
+export type LeaseError = { code: ErrorCode; message: string; status: 400 | 404 | 409 | 429 | 503 };
+export type LeaseResult<T = Lease> = { ok: true; value: T; created?: boolean } | { ok: false; error: LeaseError };
+
+export interface CreateInput {
+  id: string;
+  owner: string;
+  slug: string;
+  handle: string;
+  request: LeaseRequest;
+  requestHash: string;
+}
+
+/** `null` is an admin acting on any owner's lease. */
+export type Caller = string | null;
+
+const NOT_FOUND: LeaseResult<never> = { ok: false, error: { code: "not_found", message: "no such lease", status: 404 } };
+const rank = (s: LeaseState) => (s === "failed" ? LEASE_STATES.indexOf("released") : LEASE_STATES.indexOf(s));
+
+export class LeaseObject extends DurableObject<Env> {
+  private readonly store: LeaseStore;
+  private running?: Promise<void>;
+  private readonly waiters = new Set<() => void>();
+  private lastNote?: string;
+  private indexing: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new LeaseStore(ctx.storage.sql);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  private host(): RunnerHost {
+    return {
+      env: this.env,
+      now: () => this.now(),
+      load: () => this.load(),
+      commit: (prev, next, note) => this.commit(prev, next, note),
+      forget: () => this.forget(),
+    };
+  }
+
+  load(): LeaseRecord | undefined {
+    return this.store.load();
+  }
+
+  commit(prev: LeaseRecord, next: LeaseRecord, note?: string): void {
+    this.store.save(next);
+    const now = this.now();
+    if (prev.state !== next.state) this.store.log(now, "state", next.state, `${prev.state} → ${next.state}${note ? `: ${note}` : ""}`);
+    else if (note && note !== this.lastNote) this.store.log(now, "note", next.state, note);
+    this.lastNote = note;
+    this.armAlarm(next);
+    if (prev.state !== next.state) this.queueIndexSync();
+    for (const wake of this.waiters) wake();
+  }
+
+  forget(): void {
+    this.store.clear();
+    void this.ctx.storage.deleteAlarm();
+  }
+
+  private armAlarm(rec: LeaseRecord): void {
+    const at = nextAlarmAt(rec);
+    // setAlarm/deleteAlarm are storage writes: ordered with our SQL writes and covered by
+    // the output gate, so not awaiting them cannot lose them.
+    if (at === undefined) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(at);
+  }
+
+  /** Index writes are chained so they land in order; each writes the freshest state. */
+  private queueIndexSync(): Promise<void> {
+    this.indexing = this.indexing.then(async () => {
+      const rec = this.store.load();
+      if (!rec || rec.state === "requested") return;
+      const deadline = nextAlarmAt(rec) ?? null;
+      try {
+        await syncIndex(this.env.DB, rec, deadline ?? undefined, this.now());
+        const fresh = this.store.load();
+        if (fresh) this.store.save({ ...fresh, indexedState: rec.state, indexedDeadline: deadline });
+      } catch (err) {
+        // The next run repairs it (indexedState differs); the sweep still finds us meanwhile.
+        console.error(`lease ${rec.id}: index write failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+    return this.indexing;
+  }
+
+  /** Runs every due step, one at a time; concurrent callers share the same run. */
+  reconcile(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
+          const rec = this.store.load();
+          const step = rec && planStep(rec, this.now());
+          if (!rec || !step) break;
+          await runStep(this.host(), step, rec);
+        }
+        const rec = this.store.load();
+        if (rec) {
+          this.armAlarm(rec);
+          if (rec.indexedState !== rec.state || (rec.indexedDeadline ?? Infinity) > (nextAlarmAt(rec) ?? Infinity)) await this.queueIndexSync();
+        }
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.reconcile();
+  }
+
+  private owned(caller: Caller): LeaseRecord | undefined {
+    const rec = this.store.load();
+    if (!rec || rec.state === "requested" || (caller !== null && rec.owner !== caller)) return undefined;
+    return rec;
+  }
+
+  /** Applies a caller-driven transition; transition errors become 4xx results. */
+  private mutate(caller: Caller, change: (rec: LeaseRecord, now: number) => LeaseRecord, note: string): LeaseResult {
+    const rec = this.owned(caller);
+    if (!rec) return NOT_FOUND;
+    try {
+      const next = change(rec, this.now());
+      if (next !== rec) this.commit(rec, next, note);
+      return { ok: true, value: leaseView(next) };
+    } catch (err) {
+      if (err instanceof t.TransitionError) return { ok: false, error: { code: err.code, message: err.message, status: 409 } };
+      throw err;
+    }
+  }
+
+  // ---- RPC surface (called by the Worker with the caller already authenticated) ----
+
+  async create(input: CreateInput): Promise<LeaseResult> {
+    const existing = this.store.load();
+    if (existing) {
+      if (existing.owner === input.owner && existing.requestHash === input.requestHash) return { ok: true, value: leaseView(existing), created: false };
+      return { ok: false, error: { code: "lease_conflict", message: "a lease with this id exists with a different request", status: 409 } };
+    }
+    const config = loadConfig(this.env);
+    const now = this.now();
+    const rec: LeaseRecord = {
+      id: input.id,
+      owner: input.owner,
+      slug: input.slug,
+      request: input.request,
+      requestHash: input.requestHash,
+      releaseAction: input.request.releaseAction,
+      handle: input.handle,
+      state: "requested",
+      createdAt: now,
+      lastTouchAt: now,
+      idleTimeoutMs: input.request.idleTimeoutMs,
+      parkRetentionMs: config.parkRetentionMs,
+      // Written ahead: if admission's answer is lost, the alarm asks again.
+      pollAt: now + ADMISSION_RETRY_MS,
+    };
+    this.store.save(rec);
+    this.store.log(now, "state", "requested", `requested ${input.request.provider} by ${input.owner}`);
+    this.armAlarm(rec);
+    const admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+    const fresh = this.store.load();
+    if (!fresh) return NOT_FOUND;
+    if (!admission.admitted) {
+      if (fresh.state === "requested") this.forget();
+      const message = `${admission.scope === "owner" ? "you already hold" : "the coordinator already holds"} the maximum of ${admission.limit} live leases`;
+      return { ok: false, error: { code: "quota_exceeded", message, status: 429 } };
+    }
+    const admitted = t.admit(fresh, this.now());
+    this.commit(fresh, admitted, "admitted");
+    return { ok: true, value: leaseView(admitted), created: true };
+  }
+
+  async get(caller: Caller, wait?: { state: LeaseState; timeoutMs: number }): Promise<LeaseResult> {
+    let rec = this.owned(caller);
+    if (!rec) return NOT_FOUND;
+    if (wait) {
+      const until = Date.now() + Math.min(wait.timeoutMs, MAX_WAIT_MS);
+      while (rec && rank(rec.state) < rank(wait.state) && !isTerminal(rec.state) && Date.now() < until) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.waiters.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, until - Date.now());
+          this.waiters.add(done);
+        });
+        rec = this.owned(caller);
+      }
+      if (!rec) return NOT_FOUND;
+    }
+    return { ok: true, value: leaseView(rec) };
+  }
+
+  async ack(caller: Caller): Promise<LeaseResult> {
+    return this.mutate(caller, t.acknowledge, "acknowledged by client");
+  }
+
+  /** The hot path: one storage write, no provider call, no D1, never behind a running step. */
+  async touch(caller: Caller, idleTimeoutMs?: number): Promise<LeaseResult> {
+    return this.mutate(caller, (rec, now) => t.touch(rec, now, idleTimeoutMs), "touched");
+  }
+
+  async release(caller: Caller, options: { action?: ReleaseAction; admin: boolean }): Promise<LeaseResult> {
+    const rec = this.owned(caller);
+    const adapter = rec && configuredAdapter(this.env, rec.request.provider);
+    if (options.action && adapter && !adapter.capabilities.releaseActions.includes(options.action)) {
+      const message = `${rec!.request.provider} supports release actions: ${adapter.capabilities.releaseActions.join(", ")}`;
+      return { ok: false, error: { code: "unsupported_release_action", message, status: 400 } };
+    }
+    return this.mutate(
+      caller,
+      (rec, now) => t.beginRelease(rec, now, { reason: options.admin ? "admin" : "released_by_user", action: options.action ?? rec.releaseAction }),
+      options.admin ? "released by an admin" : "released by user",
+    );
+  }
+
+  async resume(caller: Caller): Promise<LeaseResult> {
+    return this.mutate(caller, t.requestResume, "resume requested");
+  }
+
+  async events(caller: Caller): Promise<LeaseResult<LeaseEvent[]>> {
+    if (!this.owned(caller)) return NOT_FOUND;
+    return { ok: true, value: this.store.events() };
+  }
+
+  /** Sweep backstop: reconcile now. A lease the object does not know is closed in the index. */
+  async poke(leaseId: string): Promise<{ state: LeaseState | "missing" }> {
+    await this.reconcile();
+    const rec = this.store.load();
+    if (!rec) {
+      await this.env.DB.prepare("UPDATE leases SET live = 0, state = 'failed', end_reason = 'provider_lost', updated_at = ? WHERE id = ? AND live = 1")
+        .bind(this.now(), leaseId)
+        .run();
+      return { state: "missing" };
+    }
+    return { state: rec.state };
+  }
+
+  /**
+   * Orphan sweep: does this live lease claim exactly this provider resource? A lease whose
+   * create outcome is still unknown claims whatever carries its own handle: it will bind or
+   * release it itself by that handle, so the sweep must not race it.
+   */
+  async claims(resourceId: string): Promise<{ claimed: boolean }> {
+    const rec = this.store.load();
+    if (!rec || isTerminal(rec.state)) return { claimed: false };
+    return { claimed: rec.resource?.id === resourceId || (rec.resource?.id === undefined && rec.state !== "requested") };
+  }
+}

@@ -1,0 +1,77 @@
+// The stored state of one lease inside its LeaseObject. Internal: the API answers with the
+// allow-listed view built in view.ts, never with this record.
+
+import type { EndReason, LeaseState } from "../contract/lease";
+import type { Endpoint, ReleaseAction, ResourceRef } from "../providers/types";
+
+/** What the client asked for, normalised (durations in ms). Its hash decides join vs 409. */
+export interface LeaseRequest {
+  provider: string;
+  type?: string;
+  region?: string;
+  image?: string;
+  sshPublicKey: string;
+  ttlMs: number;
+  idleTimeoutMs: number;
+  ackDeadlineMs: number;
+  releaseAction: ReleaseAction;
+}
+
+/**
+ * A provider mutation, written ahead of the call. `in_flight` is persisted before the request
+ * leaves; finding it again after a restart means the outcome was lost, i.e. ambiguous.
+ */
+export interface Operation {
+  kind: "create" | "release" | "resume";
+  /** For release: the action chosen when the release was decided. */
+  action?: ReleaseAction;
+  status: "due" | "in_flight" | "ambiguous";
+  /** Attempts started so far. */
+  attempts: number;
+  firstAt: number;
+  /** Earliest time the next attempt may start. */
+  nextAt: number;
+  lastError?: string;
+}
+
+export interface LeaseRecord {
+  id: string;
+  owner: string;
+  slug: string;
+  request: LeaseRequest;
+  requestHash: string;
+  /** Recorded at creation so a later configuration change cannot flip stop and destroy. */
+  releaseAction: ReleaseAction;
+  /** The provider's idempotency handle for this lease: also its ownership marker. */
+  handle: string;
+  state: LeaseState;
+  endReason?: EndReason;
+  failure?: { code: string; message: string };
+  createdAt: number;
+  provisionStartedAt?: number;
+  readyAt?: number;
+  acknowledgedAt?: number;
+  lastTouchAt: number;
+  parkedAt?: number;
+  /** While parked: the machine is destroyed when this passes. */
+  retainUntil?: number;
+  parkRetentionMs: number;
+  endedAt?: number;
+  idleTimeoutMs: number;
+  resource?: ResourceRef;
+  endpoint?: Endpoint;
+  op?: Operation;
+  /** Next provider inspect (provisioning watch, health check, release confirmation). */
+  pollAt?: number;
+  /** What the D1 index last recorded, so a failed index write is repaired on the next run. */
+  indexedState?: LeaseState;
+  indexedDeadline?: number | null;
+  /** Consecutive polls that found the machine running but not yet answering SSH. */
+  probeFailures?: number;
+}
+
+export const TERMINAL_STATES: readonly LeaseState[] = ["released", "failed"];
+
+export function isTerminal(state: LeaseState): boolean {
+  return TERMINAL_STATES.includes(state);
+}

@@ -1,0 +1,162 @@
+// Executes one planned step of a lease: the only place provider calls happen. Every call is
+// bracketed the same way: persist the intent, await the provider, RE-LOAD the record (other
+// events ran while we awaited), apply the pure transition, commit.
+
+import { loadConfig } from "../config";
+import { admit as admitInIndex } from "../ledger/leases";
+import { redact } from "../providers/http";
+import { configuredAdapter, secretValues } from "../providers/registry";
+import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
+import type { Step } from "./deadlines";
+import { sshBannerAnswers } from "./probe";
+import type { LeaseRecord } from "./record";
+import * as t from "./transitions";
+
+export interface RunnerHost {
+  env: Env;
+  now(): number;
+  load(): LeaseRecord | undefined;
+  /** Persists `next`, logs the change, re-arms the alarm, wakes long-polls. */
+  commit(prev: LeaseRecord, next: LeaseRecord, note?: string): void;
+  /** Forgets a lease that was never admitted. */
+  forget(): void;
+}
+
+export function leaseSpec(rec: LeaseRecord, deploymentId: string): LeaseSpec {
+  const { type, region, image, sshPublicKey } = rec.request;
+  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey };
+}
+
+export function failureOf(err: unknown, env: Env): t.Failure {
+  if (err instanceof ProviderError) {
+    return { kind: err.kind, message: redact(err.message, secretValues(env)), retryAfterMs: err.options.retryAfterMs };
+  }
+  // A bug or an unparseable provider answer: the call may have taken effect, so treat it as
+  // ambiguous (recover, retry) rather than as a failure that would skip cleanup.
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { kind: "ambiguous", message: redact(`unexpected error: ${detail}`, secretValues(env)).slice(0, 500) };
+}
+
+class ProviderUnavailable extends ProviderError {
+  constructor(provider: string) {
+    super("ambiguous", `provider ${provider} is not configured on this coordinator`);
+  }
+}
+
+function adapterFor(host: RunnerHost, rec: LeaseRecord): ProviderAdapter {
+  const adapter = configuredAdapter(host.env, rec.request.provider);
+  if (!adapter) throw new ProviderUnavailable(rec.request.provider);
+  return adapter;
+}
+
+/** Runs `call`, then applies `ok`/`failed` to the freshest record. */
+async function bracket<T>(
+  host: RunnerHost,
+  call: () => Promise<T>,
+  ok: (rec: LeaseRecord, now: number, value: T) => LeaseRecord,
+  failed: (rec: LeaseRecord, now: number, failure: t.Failure) => LeaseRecord,
+  describe: (value: T | t.Failure, isError: boolean) => string,
+): Promise<void> {
+  let next: (rec: LeaseRecord, now: number) => LeaseRecord;
+  let note: string;
+  try {
+    const value = await call();
+    next = (rec, now) => ok(rec, now, value);
+    note = describe(value, false);
+  } catch (err) {
+    const failure = failureOf(err, host.env);
+    next = (rec, now) => failed(rec, now, failure);
+    note = describe(failure, true);
+  }
+  const fresh = host.load();
+  if (fresh) host.commit(fresh, next(fresh, host.now()), note);
+}
+
+const errorNote = (what: string) => (v: unknown, isError: boolean) =>
+  isError ? `${what} failed (${(v as t.Failure).kind}): ${(v as t.Failure).message}` : `${what} ok`;
+
+export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): Promise<void> {
+  const now = host.now();
+  const config = loadConfig(host.env);
+  const spec = leaseSpec(rec, config.deploymentId);
+  switch (step.kind) {
+    case "admit": {
+      const result = await admitInIndex(host.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+      const fresh = host.load();
+      if (!fresh || fresh.state !== "requested") return;
+      if (result.admitted) host.commit(fresh, t.admit(fresh, host.now()), "admitted");
+      else host.forget();
+      return;
+    }
+    case "expire":
+      host.commit(rec, t.expire(rec, now, step.reason), `deadline passed: ${step.reason}`);
+      return;
+    case "create": {
+      const started = t.startAttempt(rec, now);
+      host.commit(rec, started, `create attempt ${started.op!.attempts}`);
+      const attempt = { handle: rec.handle, number: started.op!.attempts, firstAt: started.op!.firstAt };
+      await bracket(host, () => adapterFor(host, rec).create(spec, attempt), t.resourceFound, t.createFailed, (v, isError) =>
+        isError ? errorNote("create")(v, true) : `created resource ${(v as { id?: string }).id ?? "(id pending)"}`,
+      );
+      return;
+    }
+    case "recover":
+      await bracket(host, () => adapterFor(host, rec).recover(spec, rec.handle), t.recovered, t.recoverFailed, (v, isError) =>
+        isError ? errorNote("recovery lookup")(v, true) : `recovery by handle: ${(v as { kind: string }).kind}`,
+      );
+      return;
+    case "release": {
+      const started = t.startAttempt(rec, now);
+      const action = rec.op!.action ?? "destroy";
+      host.commit(rec, started, `release (${action}) attempt ${started.op!.attempts}`);
+      const ref = rec.resource ?? { handle: rec.handle };
+      await bracket(host, () => adapterFor(host, rec).release(ref, action, spec), t.releaseStepped, t.releaseFailed, (v, isError) =>
+        isError ? errorNote("release")(v, true) : (v as { done: boolean }).done ? "release confirmed by provider" : "release in progress",
+      );
+      return;
+    }
+    case "resume": {
+      const started = t.startAttempt(rec, now);
+      host.commit(rec, started, `resume attempt ${started.op!.attempts}`);
+      await bracket(
+        host,
+        async () => {
+          const adapter = adapterFor(host, rec);
+          if (!adapter.resume || !rec.resource) throw new ProviderError("unsupported", "this provider cannot resume");
+          await adapter.resume(rec.resource, spec);
+        },
+        t.resumed,
+        t.resumeFailed,
+        errorNote("resume"),
+      );
+      return;
+    }
+    case "inspect": {
+      if (!rec.resource) {
+        host.commit(rec, { ...rec, pollAt: undefined }, "nothing to inspect");
+        return;
+      }
+      const ref = rec.resource;
+      await bracket(
+        host,
+        async () => {
+          const adapter = adapterFor(host, rec);
+          const status = await adapter.inspect(ref, spec);
+          if (status.phase !== "running") return { status, routeReady: false };
+          if (adapter.capabilities.readiness === "adapter") return { status, routeReady: status.ready };
+          const ep = status.endpoint;
+          return { status, routeReady: ep.kind === "ssh" && (await sshBannerAnswers(ep.host, ep.port)) };
+        },
+        (fresh, at, v) => t.inspected(fresh, at, v.status, v.routeReady),
+        t.inspectFailed,
+        (v, isError) => (isError ? errorNote("inspect")(v, true) : describeInspect(v as { status: { phase: string; detail: string }; routeReady: boolean })),
+      );
+      return;
+    }
+  }
+}
+
+function describeInspect(v: { status: { phase: string; detail: string }; routeReady: boolean }): string {
+  const route = v.status.phase === "running" ? (v.routeReady ? ", route answers" : ", route not answering yet") : "";
+  return `provider reports ${v.status.phase} (${v.status.detail})${route}`;
+}

@@ -1,0 +1,37 @@
+// Builds the API's view of a lease from its record: an allow-list, so internal fields
+// (handles, adapter data, operations) never reach a client.
+
+import type { Lease } from "../contract/lease";
+import { deadlines } from "./deadlines";
+import type { LeaseRecord } from "./record";
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function leaseView(rec: LeaseRecord): Lease {
+  const d = deadlines(rec);
+  const reachable = rec.state === "ready" || rec.state === "active";
+  return {
+    id: rec.id,
+    slug: rec.slug,
+    owner: rec.owner,
+    provider: rec.request.provider,
+    type: rec.request.type,
+    region: rec.request.region,
+    image: rec.request.image,
+    state: rec.state,
+    releaseAction: rec.releaseAction,
+    endReason: rec.endReason,
+    failure: rec.failure,
+    endpoint: reachable ? rec.endpoint : undefined,
+    resourceId: rec.resource?.id,
+    createdAt: iso(rec.createdAt)!,
+    readyAt: iso(rec.readyAt),
+    acknowledgedAt: iso(rec.acknowledgedAt),
+    lastTouchAt: iso(rec.lastTouchAt),
+    endedAt: iso(rec.endedAt),
+    ttlSeconds: Math.round(rec.request.ttlMs / 1000),
+    idleTimeoutSeconds: Math.round(rec.idleTimeoutMs / 1000),
+    ackDeadlineSeconds: Math.round(rec.request.ackDeadlineMs / 1000),
+    deadlines: { ack: iso(d.ack), idle: iso(d.idle), ttl: iso(d.ttl), retention: iso(d.retention) },
+  };
+}

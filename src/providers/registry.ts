@@ -1,0 +1,41 @@
+// The table of provider factories: the one place a new provider is registered.
+// Which of them are live is decided by configuration (their credentials are present).
+
+import { lambdaProvider } from "./lambda";
+import type { ProviderAdapter, ProviderConfig, ProviderFactory } from "./types";
+
+const FACTORIES = new Map<string, ProviderFactory>([[lambdaProvider.name, lambdaProvider]]);
+
+/** Tests add their in-memory fake cloud here; production never calls it. */
+export function registerProviderFactory(factory: ProviderFactory): void {
+  FACTORIES.set(factory.name, factory);
+}
+
+export function providerFactories(): ProviderFactory[] {
+  return [...FACTORIES.values()];
+}
+
+export function findProviderFactory(name: string): ProviderFactory | undefined {
+  return FACTORIES.get(name);
+}
+
+/** Provider settings come from Worker vars and secrets, never from storage. */
+export function providerConfig(env: Env): ProviderConfig {
+  return { deploymentId: env.CRABBOX_DEPLOYMENT_ID, vars: env as unknown as Record<string, string | undefined> };
+}
+
+/** The adapter for `name` when it exists and is configured, else undefined. */
+export function configuredAdapter(env: Env, name: string): ProviderAdapter | undefined {
+  const factory = FACTORIES.get(name);
+  const config = providerConfig(env);
+  return factory && factory.configured(config) ? factory.create(config) : undefined;
+}
+
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|KUBECONFIG)$/;
+
+/** Values of every credential-looking var: a last line of redaction for anything we log. */
+export function secretValues(env: Env): string[] {
+  return Object.entries(env as unknown as Record<string, unknown>)
+    .filter(([name, value]) => SECRET_NAME.test(name) && typeof value === "string" && value.length >= 4)
+    .map(([, value]) => value as string);
+}

@@ -1,0 +1,185 @@
+// The provider adapter interface: the one contract every cloud (Lambda, Vast, fal, Coder,
+// Sealos, and the tests' fake cloud) implements. The lease machine only ever talks to this.
+//
+// Shape of the contract, fitted to the five providers' quirks (../shared/contracts/):
+// - create/recover/release are idempotent by a deterministic per-lease `handle` (Lambda SSH key
+//   name, Vast label, fal Idempotency-Key, Coder workspace name, Sealos resource name), so a
+//   crash or a lost response is always recoverable by looking the handle up again.
+// - release is a step function: call it until it answers "done". Multi-step teardowns
+//   (Lambda terminate → wait → delete key; Sealos delete → finalizer) live inside the adapter.
+// - readiness is either an SSH banner on a direct host:port (probed by the lease), or, for
+//   providers without a reachable host (Coder), the adapter's own signal.
+// Every method throws ProviderError (below) for anything but success.
+
+export type ReleaseAction = "destroy" | "stop";
+
+/** Where the client connects. `proxy` endpoints are reached through a client-side command. */
+export type Endpoint =
+  | { kind: "ssh"; host: string; port: number; user: string }
+  | {
+      kind: "proxy";
+      user: string;
+      /** SSH host alias the proxy command understands, e.g. `coder.<workspace>`. */
+      host: string;
+      /** argv of the ProxyCommand, e.g. ["coder", "ssh", "--stdio", "owner/ws"]. */
+      proxyCommand: string[];
+      /** Web URL of the deployment (Coder) for the client's own CLI login. */
+      url?: string;
+    };
+
+export interface ProviderCapabilities {
+  /** Release actions this provider can perform; a request for another is refused with 400. */
+  releaseActions: readonly ReleaseAction[];
+  defaultReleaseAction: ReleaseAction;
+  /** `ssh_banner`: the lease probes host:port for `SSH-2.0-`. `adapter`: inspect() says `ready`. */
+  readiness: "ssh_banner" | "adapter";
+  /** A parked (stopped) resource can be started again. */
+  resume: boolean;
+  /** How the lease's public key reaches the machine; informational, shown by /v1/providers. */
+  keyHandling: "key_object" | "instance_key" | "create_param" | "secret" | "template";
+}
+
+/** Everything an adapter may know about the lease it acts for. Never holds credentials. */
+export interface LeaseSpec {
+  leaseId: string;
+  deploymentId: string;
+  owner: string;
+  /** Provider instance type (Lambda `instance_type_name`, fal `instance_type`, ...). */
+  type?: string;
+  region?: string;
+  image?: string;
+  /** OpenSSH public key line the client will log in with. */
+  sshPublicKey: string;
+}
+
+/**
+ * The lease's own record of a provider resource. `id` is absent until the provider told us
+ * (or recovery found) the resource's id; a release with no id means "remove whatever this
+ * handle created", which the adapter resolves by looking the handle up.
+ */
+export interface ResourceRef {
+  handle: string;
+  id?: string;
+  /** Adapter-private extras it needs later (key ids, resourceVersion, ...). JSON only. */
+  data?: Record<string, string | number | boolean | null>;
+}
+
+/** A total map of what a provider says about a resource. Unknown statuses stay `unknown`. */
+export type ResourceStatus =
+  | { phase: "pending"; detail: string }
+  | { phase: "running"; endpoint: Endpoint; ready: boolean; detail: string }
+  | { phase: "stopping"; detail: string }
+  | { phase: "stopped"; detail: string }
+  | { phase: "terminating"; detail: string }
+  | { phase: "gone"; detail: string }
+  /** The provider says the machine will not become usable (preempted, exited, failed build). */
+  | { phase: "failed"; detail: string }
+  | { phase: "unknown"; detail: string };
+
+export type RecoverResult =
+  | { kind: "found"; ref: ResourceRef }
+  | { kind: "absent" }
+  /** More than one resource carries the handle: never guess, fail closed. */
+  | { kind: "ambiguous"; count: number };
+
+export type ReleaseStep = { done: true } | { done: false; detail: string };
+
+/** One resource from a provider listing, with the ownership marker the adapter decoded. */
+export interface InventoryItem {
+  id: string;
+  /** Present only when the resource carries a crabbox marker. */
+  marker?: { deploymentId: string; leaseId: string; handle: string };
+  /** Provider's own status word, for the sweep's report. */
+  status: string;
+  /** Creation time in ms when the provider reports one (Lambda does not). */
+  createdAt?: number;
+}
+
+export interface InventoryPage {
+  items: InventoryItem[];
+  /** Opaque cursor for the next page; absent when this was the last page. */
+  next?: string;
+}
+
+export type DoctorCheckStatus = "ok" | "warn" | "fail";
+export interface DoctorCheck {
+  name: string;
+  status: DoctorCheckStatus;
+  /** Error class when not ok: auth, network, config, capacity, quota, ... */
+  class?: string;
+  detail: string;
+  hint?: string;
+}
+
+export interface CatalogEntry {
+  type: string;
+  description: string;
+  priceCentsPerHour?: number;
+  regions: string[];
+  gpus?: number;
+}
+
+export interface ProviderAdapter {
+  readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  /** Type and region used when a lease request names none (from configuration). */
+  readonly defaults?: { type?: string; region?: string };
+  /** Read-only account, configuration and capacity checks. Never throws; failures are checks. */
+  doctor(): Promise<DoctorCheck[]>;
+  catalog(): Promise<CatalogEntry[]>;
+  /** The idempotency handle for a lease: deterministic, provider-legal, marks ownership. */
+  handle(spec: LeaseSpec): string;
+  /** Create (or join, by handle) the lease's resource. `attempt` counts from 1. */
+  create(spec: LeaseSpec, attempt: { handle: string; number: number; firstAt: number }): Promise<ResourceRef>;
+  /** Find what an ambiguous create left behind, by handle only. */
+  recover(spec: LeaseSpec, handle: string): Promise<RecoverResult>;
+  inspect(ref: ResourceRef, spec: LeaseSpec): Promise<ResourceStatus>;
+  /** One step of teardown. Idempotent; call until `done`. */
+  release(ref: ResourceRef, action: ReleaseAction, spec: LeaseSpec): Promise<ReleaseStep>;
+  /** Start a parked resource again (only when capabilities.resume). */
+  resume?(ref: ResourceRef, spec: LeaseSpec): Promise<void>;
+  /** One page of resources in the account; the sweep keeps the ones with our marker. */
+  inventory(cursor?: string): Promise<InventoryPage>;
+}
+
+/** Why a provider call did not succeed. `ambiguous` means it may have taken effect. */
+export type ProviderErrorKind =
+  | "ambiguous"
+  | "definite"
+  | "auth"
+  | "capacity"
+  | "quota"
+  | "rate_limited"
+  | "not_found"
+  | "invalid"
+  | "unsupported";
+
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly options: { status?: number; code?: string; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+  }
+
+  /** Worth retrying later without changing anything. */
+  get retryable(): boolean {
+    return this.kind === "ambiguous" || this.kind === "rate_limited";
+  }
+}
+
+/** Per-provider configuration resolved from Worker vars and secrets. */
+export interface ProviderConfig {
+  deploymentId: string;
+  /** Provider vars and secrets by name (e.g. LAMBDA_API_KEY, LAMBDA_BASE_URL). */
+  vars: Record<string, string | undefined>;
+}
+
+export interface ProviderFactory {
+  readonly name: string;
+  /** True when the credentials this provider needs are present. */
+  configured(config: ProviderConfig): boolean;
+  create(config: ProviderConfig): ProviderAdapter;
+}

@@ -1,0 +1,181 @@
+// An in-memory cloud and a real ProviderAdapter over it, for driving the lease machine in
+// workerd tests. It runs in the same isolate as the LeaseObject (the vitest integration runs
+// the main worker beside the tests), so tests inspect and break it directly.
+
+import type {
+  LeaseSpec,
+  ProviderAdapter,
+  ProviderFactory,
+  ReleaseAction,
+  ReleaseStep,
+  ResourceRef,
+  ResourceStatus,
+} from "../../src/providers/types";
+import { ProviderError } from "../../src/providers/types";
+
+type MachineStatus = "booting" | "running" | "stopping" | "stopped" | "terminating" | "gone";
+
+export interface FakeMachine {
+  id: string;
+  handle: string;
+  status: MachineStatus;
+  /** Inspections left before a booting machine is running. */
+  bootPolls: number;
+  marker: { deploymentId: string; leaseId: string };
+}
+
+type Op = "create" | "recover" | "inspect" | "release" | "resume" | "inventory";
+
+export interface Fault {
+  op: Op;
+  /** `lost_response`: act, then report an ambiguous failure. `hang`: act, never answer. */
+  kind: "ambiguous" | "capacity" | "rate_limited" | "auth" | "lost_response" | "hang";
+  times?: number;
+}
+
+class FakeCloud {
+  machines = new Map<string, FakeMachine>();
+  faults: Fault[] = [];
+  calls: { op: Op; handle?: string }[] = [];
+  bootPolls = 0;
+  private seq = 0;
+
+  reset(): void {
+    this.machines.clear();
+    this.faults = [];
+    this.calls = [];
+    this.bootPolls = 0;
+    this.seq = 0;
+  }
+
+  /** Machines that still exist (anything not gone). */
+  live(): FakeMachine[] {
+    return [...this.machines.values()].filter((m) => m.status !== "gone");
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ times: 1, ...fault });
+  }
+
+  /** Applies a pending fault for `op`; returns "act-then-fail" faults for the caller to honour. */
+  enter(op: Op, handle?: string): Fault["kind"] | undefined {
+    this.calls.push({ op, handle });
+    const fault = this.faults.find((f) => f.op === op && (f.times ?? 1) > 0);
+    if (!fault) return undefined;
+    fault.times = (fault.times ?? 1) - 1;
+    switch (fault.kind) {
+      case "ambiguous":
+        throw new ProviderError("ambiguous", `fake ${op}: 503 service unavailable`);
+      case "capacity":
+        throw new ProviderError("capacity", `fake ${op}: no capacity`);
+      case "rate_limited":
+        throw new ProviderError("rate_limited", `fake ${op}: slow down`, { retryAfterMs: 12_000 });
+      case "auth":
+        throw new ProviderError("auth", `fake ${op}: bad key`);
+      default:
+        return fault.kind;
+    }
+  }
+
+  add(handle: string, marker: FakeMachine["marker"]): FakeMachine {
+    const machine: FakeMachine = { id: `fake-${++this.seq}`, handle, status: "booting", bootPolls: this.bootPolls, marker };
+    this.machines.set(machine.id, machine);
+    return machine;
+  }
+
+  byHandle(handle: string): FakeMachine[] {
+    return this.live().filter((m) => m.handle === handle);
+  }
+}
+
+export const fakeCloud = new FakeCloud();
+
+const never = () => new Promise<never>(() => undefined);
+
+async function afterAct<T>(kind: Fault["kind"] | undefined, value: T): Promise<T> {
+  if (kind === "lost_response") throw new ProviderError("ambiguous", "fake: connection reset after the request was sent");
+  if (kind === "hang") return never();
+  return value;
+}
+
+function status(machine: FakeMachine | undefined): ResourceStatus {
+  if (!machine || machine.status === "gone") return { phase: "gone", detail: "no such machine" };
+  switch (machine.status) {
+    case "booting":
+      return { phase: "pending", detail: "booting" };
+    case "running":
+      return { phase: "running", detail: "running", ready: true, endpoint: { kind: "ssh", host: "127.0.0.1", port: 22, user: "fake" } };
+    default:
+      return { phase: machine.status, detail: machine.status };
+  }
+}
+
+export const fakeAdapter: ProviderAdapter = {
+  name: "fakecloud",
+  capabilities: { releaseActions: ["destroy", "stop"], defaultReleaseAction: "destroy", readiness: "adapter", resume: true, keyHandling: "create_param" },
+  defaults: { type: "fake-1x", region: "fake-west" },
+  doctor: async () => [{ name: "account", status: "ok", detail: "fake account usable" }],
+  catalog: async () => [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }],
+  handle: (spec: LeaseSpec) => `crabbox-${spec.deploymentId}-${spec.leaseId}`,
+
+  async create(spec, attempt): Promise<ResourceRef> {
+    const fault = fakeCloud.enter("create", attempt.handle);
+    const existing = fakeCloud.byHandle(attempt.handle)[0];
+    const machine = existing ?? fakeCloud.add(attempt.handle, { deploymentId: spec.deploymentId, leaseId: spec.leaseId });
+    return afterAct(fault, { handle: attempt.handle, id: machine.id });
+  },
+
+  async recover(_spec, handle) {
+    fakeCloud.enter("recover", handle);
+    const found = fakeCloud.byHandle(handle);
+    if (found.length === 0) return { kind: "absent" };
+    if (found.length > 1) return { kind: "ambiguous", count: found.length };
+    return { kind: "found", ref: { handle, id: found[0]!.id } };
+  },
+
+  async inspect(ref) {
+    fakeCloud.enter("inspect", ref.handle);
+    const machine = ref.id ? fakeCloud.machines.get(ref.id) : undefined;
+    if (machine?.status === "booting" && machine.bootPolls-- <= 0) machine.status = "running";
+    return status(machine);
+  },
+
+  async release(ref, action: ReleaseAction): Promise<ReleaseStep> {
+    const fault = fakeCloud.enter("release", ref.handle);
+    const machines = ref.id ? [fakeCloud.machines.get(ref.id)].filter((m) => m !== undefined) : fakeCloud.byHandle(ref.handle);
+    let done = true;
+    for (const machine of machines) {
+      if (action === "stop") {
+        if (machine.status === "stopping") machine.status = "stopped";
+        else if (machine.status !== "stopped" && machine.status !== "gone") machine.status = "stopping";
+        done &&= machine.status === "stopped";
+      } else {
+        if (machine.status === "terminating") machine.status = "gone";
+        else if (machine.status !== "gone") machine.status = "terminating";
+        done &&= machine.status === "gone";
+      }
+    }
+    return afterAct(fault, done ? { done: true } : { done: false, detail: action === "stop" ? "stopping" : "terminating" });
+  },
+
+  async resume(ref) {
+    const fault = fakeCloud.enter("resume", ref.handle);
+    const machine = ref.id ? fakeCloud.machines.get(ref.id) : undefined;
+    if (!machine || machine.status === "gone") throw new ProviderError("not_found", "no such machine");
+    machine.status = "booting";
+    await afterAct(fault, undefined);
+  },
+
+  async inventory() {
+    fakeCloud.enter("inventory");
+    return {
+      items: fakeCloud.live().map((m) => ({ id: m.id, status: m.status, marker: { ...m.marker, handle: m.handle } })),
+    };
+  },
+};
+
+export const fakeCloudProvider: ProviderFactory = {
+  name: "fakecloud",
+  configured: () => true,
+  create: () => fakeAdapter,
+};

@@ -1,0 +1,47 @@
+// Two projects under one `vitest run`: Worker code inside workerd (the Cloudflare plugin, real
+// DO storage, alarms, D1 and connect()), and Node-side code (CLI, emulators, end-to-end).
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    test: {
+      reporters: ["default", "./test/support/closing-line-reporter.ts"],
+      projects: [
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              main: "./src/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  CRABBOX_ADMIN_TOKEN: "test-admin-token-0123456789",
+                  LAMBDA_API_KEY: "secret_test-lambda-key",
+                  LAMBDA_BASE_URL: `http://127.0.0.1:${inject<number>("lambdaPort")}/api/v1`,
+                  LAMBDA_SSH_PORT: String(inject<number>("lambdaSshPort")),
+                },
+              },
+            })),
+          ],
+          test: {
+            name: "worker",
+            include: ["test/worker/**/*.test.ts"],
+            setupFiles: ["./test/worker/setup.ts"],
+            globalSetup: ["./test/support/emulators-global-setup.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
+    },
+  };
+});
