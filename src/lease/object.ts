@@ -43,6 +43,8 @@ export class LeaseObject extends DurableObject<Env> {
   private running?: Promise<void>;
   private readonly waiters = new Set<() => void>();
   private lastNote?: string;
+  /** The alarm time this instance last set; unknown (undefined) after a restart. */
+  private armedAt?: number | null;
   private indexing: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -73,7 +75,8 @@ export class LeaseObject extends DurableObject<Env> {
     const now = this.now();
     if (prev.state !== next.state) this.store.log(now, "state", next.state, `${prev.state} → ${next.state}${note ? `: ${note}` : ""}`);
     else if (note && note !== this.lastNote) this.store.log(now, "note", next.state, note);
-    this.lastNote = note;
+    // Repeated notes (a health poll every minute) are logged once, not every time.
+    if (note) this.lastNote = note;
     this.armAlarm(next);
     if (prev.state !== next.state) this.queueIndexSync();
     for (const wake of this.waiters) wake();
@@ -81,14 +84,18 @@ export class LeaseObject extends DurableObject<Env> {
 
   forget(): void {
     this.store.clear();
+    this.armedAt = null;
     void this.ctx.storage.deleteAlarm();
   }
 
   private armAlarm(rec: LeaseRecord): void {
-    const at = nextAlarmAt(rec);
+    const at = nextAlarmAt(rec) ?? null;
+    // Most touches do not move the earliest deadline: skip the redundant alarm write.
+    if (at === this.armedAt) return;
+    this.armedAt = at;
     // setAlarm/deleteAlarm are storage writes: ordered with our SQL writes and covered by
     // the output gate, so not awaiting them cannot lose them.
-    if (at === undefined) void this.ctx.storage.deleteAlarm();
+    if (at === null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(at);
   }
 
@@ -133,6 +140,7 @@ export class LeaseObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.armedAt = undefined; // the alarm that fired is gone; re-arm whatever is next
     await this.reconcile();
   }
 
@@ -143,7 +151,7 @@ export class LeaseObject extends DurableObject<Env> {
   }
 
   /** Applies a caller-driven transition; transition errors become 4xx results. */
-  private mutate(caller: Caller, change: (rec: LeaseRecord, now: number) => LeaseRecord, note: string): LeaseResult {
+  private mutate(caller: Caller, change: (rec: LeaseRecord, now: number) => LeaseRecord, note?: string): LeaseResult {
     const rec = this.owned(caller);
     if (!rec) return NOT_FOUND;
     try {
@@ -185,7 +193,15 @@ export class LeaseObject extends DurableObject<Env> {
     this.store.save(rec);
     this.store.log(now, "state", "requested", `requested ${input.request.provider} by ${input.owner}`);
     this.armAlarm(rec);
-    const admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+    let admission;
+    try {
+      admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+    } catch (err) {
+      // The insert may or may not have landed: the alarm asks again (idempotent by id), and a
+      // retried create with the same id joins whatever came of it.
+      console.error(`lease ${rec.id}: admission failed: ${err instanceof Error ? err.message : String(err)}`);
+      return { ok: false, error: { code: "internal_error", message: "admission is temporarily unavailable; retry with the same id", status: 503 } };
+    }
     const fresh = this.store.load();
     if (!fresh) return NOT_FOUND;
     if (!admission.admitted) {
@@ -226,7 +242,7 @@ export class LeaseObject extends DurableObject<Env> {
 
   /** The hot path: one storage write, no provider call, no D1, never behind a running step. */
   async touch(caller: Caller, idleTimeoutMs?: number): Promise<LeaseResult> {
-    return this.mutate(caller, (rec, now) => t.touch(rec, now, idleTimeoutMs), "touched");
+    return this.mutate(caller, (rec, now) => t.touch(rec, now, idleTimeoutMs));
   }
 
   async release(caller: Caller, options: { action?: ReleaseAction; admin: boolean }): Promise<LeaseResult> {
