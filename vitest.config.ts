@@ -27,6 +27,9 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "worker",
+            // The provider emulators are shared by every worker test file and reset per test:
+            // files run one at a time so one file's reset never lands in another's test.
+            fileParallelism: false,
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/worker/setup.ts"],
             globalSetup: ["./test/support/emulators-global-setup.ts"],

@@ -1,0 +1,88 @@
+// Read-only health checks of the Lambda account and configuration: key, account, inventory,
+// default type/region, capacity and image family. Every failure becomes a check; nothing throws.
+
+import { ProviderError, type DoctorCheck } from "../types";
+import type { LambdaClient } from "./client";
+import type { LambdaSettings } from "./settings";
+import type { InstanceTypes } from "./wire";
+
+/** Lambda answers 403 with these codes when the account, not the key, is the problem. */
+const ACCOUNT_CODES = new Set(["global/account-inactive", "global/invalid-address"]);
+
+export async function runDoctor(api: LambdaClient, settings: LambdaSettings): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const keys = await attempt(() => api.listSshKeys());
+  if (!keys.ok) {
+    const accountProblem = keys.error.options.code !== undefined && ACCOUNT_CODES.has(keys.error.options.code);
+    if (keys.error.kind === "auth" && !accountProblem) {
+      return [failed("api_key", keys.error, "check LAMBDA_API_KEY (wrangler secret put LAMBDA_API_KEY)")];
+    }
+    if (accountProblem) return [ok("api_key", "key accepted"), failed("account", keys.error, "check the account's email verification, billing address and payment method", "account")];
+    return [failed("api_key", keys.error, "could not verify the key; retry later")];
+  }
+  checks.push(ok("api_key", "key accepted"), ok("account", "account answers API calls"));
+
+  const instances = await attempt(() => api.listInstances());
+  checks.push(instances.ok ? ok("inventory", `${instances.value.length} instances listed`) : failed("inventory", instances.error, "the sweep cannot list instances"));
+
+  const types = await attempt(() => api.listInstanceTypes());
+  if (!types.ok) {
+    checks.push(failed("instance_types", types.error, "could not read instance types"));
+  } else {
+    checks.push(...typeChecks(types.value, settings));
+  }
+
+  if (settings.imageFamily) {
+    const family = settings.imageFamily;
+    const images = await attempt(() => api.listImages());
+    if (!images.ok) checks.push(failed("image_family", images.error, "could not read images"));
+    else if (images.value.some((image) => image.family === family)) checks.push(ok("image_family", `image family ${family} exists`));
+    else checks.push({ name: "image_family", status: "fail", class: "config", detail: `no image of family ${family}`, hint: "fix LAMBDA_IMAGE_FAMILY (see GET /images)" });
+  }
+  return checks;
+}
+
+function typeChecks(types: InstanceTypes, settings: LambdaSettings): DoctorCheck[] {
+  const { defaultType: type, defaultRegion: region } = settings;
+  if (!type || !region) {
+    return [{ name: "defaults", status: "warn", class: "config", detail: "LAMBDA_DEFAULT_TYPE or LAMBDA_DEFAULT_REGION is unset", hint: "every lease must then name its type and region" }];
+  }
+  const item = types[type];
+  if (!item) {
+    return [{ name: "default_type", status: "fail", class: "config", detail: `instance type ${type} is not offered`, hint: "fix LAMBDA_DEFAULT_TYPE (see crabbox catalog)" }];
+  }
+  const checks: DoctorCheck[] = [ok("default_type", `${type}: ${item.instance_type.description}`)];
+  // instance-types lists only regions with capacity now, so an unseen region is a warning, not an error.
+  const seen = Object.values(types).some((t) => t.regions_with_capacity_available.some((r) => r.name === region));
+  checks.push(seen ? ok("default_region", `${region} has capacity for some type`) : { name: "default_region", status: "warn", class: "config", detail: `no capacity of any type seen in ${region}`, hint: "check LAMBDA_DEFAULT_REGION" });
+  const capacity = item.regions_with_capacity_available.some((r) => r.name === region);
+  checks.push(
+    capacity
+      ? ok("capacity", `${type} available in ${region}`)
+      : { name: "capacity", status: "warn", class: "capacity", detail: `no ${type} capacity in ${region} right now`, hint: "leases will fail with capacity until some frees up" },
+  );
+  return checks;
+}
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
+
+async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    // ProviderError messages are already redacted; anything else is reported by its name only.
+    return { ok: false, error: err instanceof ProviderError ? err : new ProviderError("definite", `unexpected ${err instanceof Error ? err.name : "error"}`) };
+  }
+}
+
+function ok(name: string, detail: string): DoctorCheck {
+  return { name, status: "ok", detail };
+}
+
+function failed(name: string, error: ProviderError, hint: string, cls = errorClass(error)): DoctorCheck {
+  return { name, status: "fail", class: cls, detail: error.message, hint };
+}
+
+function errorClass(error: ProviderError): string {
+  return error.kind === "ambiguous" ? "network" : error.kind;
+}

@@ -1,0 +1,18 @@
+// The Lambda Cloud provider factory registered in ../registry.ts: live when LAMBDA_API_KEY is set.
+// `createLambdaAdapter` also takes an injected fetch, for tests that script the API.
+
+import type { ProviderConfig, ProviderFactory } from "../types";
+import { LambdaAdapter } from "./adapter";
+import { readSettings } from "./settings";
+
+export function createLambdaAdapter(config: ProviderConfig, options: { fetch?: typeof fetch } = {}): LambdaAdapter {
+  return new LambdaAdapter(readSettings(config), options);
+}
+
+export const lambdaProvider: ProviderFactory = {
+  name: "lambda",
+  configured: (config) => Boolean(config.vars.LAMBDA_API_KEY?.trim()),
+  create: (config) => createLambdaAdapter(config),
+};
+
+export { LambdaAdapter, LAMBDA_CAPABILITIES, instanceStatus } from "./adapter";

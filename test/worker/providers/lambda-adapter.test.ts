@@ -1,0 +1,283 @@
+// The Lambda adapter against a scripted API (injected fetch): exact requests, error kinds,
+// recovery and the release step function, including answers the emulator cannot easily give.
+import { beforeEach, describe, expect, it } from "vitest";
+import { createLambdaAdapter, instanceStatus } from "../../../src/providers/lambda";
+import { errorKind } from "../../../src/providers/lambda/client";
+import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../../../src/providers/types";
+import type { Instance } from "../../../src/providers/lambda/wire";
+import { FAKE_API_KEY, FAKE_BASE_URL, FakeLambda, lambdaError } from "../../support/lambda-fake";
+
+const SPEC: LeaseSpec = {
+  leaseId: "abcdefghijkl0123",
+  deploymentId: "test-deploy",
+  owner: "alice",
+  sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LWZvci1jcmFiYm94 lease",
+};
+const HANDLE = "crabbox-test-deploy-abcdefghijkl0123";
+const FIRST = { handle: HANDLE, number: 1, firstAt: 0 };
+
+let fake: FakeLambda;
+let lambda: ProviderAdapter;
+
+function make(vars: Record<string, string> = {}): ProviderAdapter {
+  const config = {
+    deploymentId: "test-deploy",
+    vars: { LAMBDA_API_KEY: FAKE_API_KEY, LAMBDA_BASE_URL: FAKE_BASE_URL, LAMBDA_DEFAULT_REGION: "us-east-1", LAMBDA_DEFAULT_TYPE: "gpu_1x_a10", ...vars },
+  };
+  return createLambdaAdapter(config, { fetch: fake.fetch });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ProviderError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ProviderError);
+  return err as ProviderError;
+}
+
+async function releaseUntilDone(ref: Parameters<ProviderAdapter["release"]>[0]): Promise<number> {
+  for (let step = 1; step <= 10; step++) {
+    if ((await lambda.release(ref, "destroy", SPEC)).done) return step;
+    fake.settle();
+  }
+  throw new Error("release never finished");
+}
+
+beforeEach(() => {
+  fake = new FakeLambda();
+  lambda = make();
+});
+
+describe("create", () => {
+  it("registers the lease key, then launches with the spec's fields", async () => {
+    const ref = await lambda.create(SPEC, FIRST);
+    const launch = fake.calls.find((c) => c.path.endsWith("/launch"));
+    expect(launch?.body).toEqual({
+      region_name: "us-east-1",
+      instance_type_name: "gpu_1x_a10",
+      ssh_key_names: [HANDLE],
+      name: HANDLE,
+      tags: [
+        { key: "crabbox-deployment", value: "test-deploy" },
+        { key: "crabbox-lease", value: SPEC.leaseId },
+      ],
+    });
+    expect(fake.calls.every((c) => c.authorization === `Bearer ${FAKE_API_KEY}`)).toBe(true);
+    const [key] = fake.keys.values();
+    expect(ref).toEqual({ handle: HANDLE, id: fake.liveInstances()[0]?.id, data: { sshKeyId: key?.id } });
+  });
+
+  it("asks for the configured image family and firewall ruleset", async () => {
+    lambda = make({ LAMBDA_IMAGE_FAMILY: "ubuntu-22-04", LAMBDA_FIREWALL_RULESET_ID: "fw123" });
+    await lambda.create({ ...SPEC, type: "gpu_8x_h100", region: "us-west-1" }, FIRST);
+    expect(fake.calls.find((c) => c.path.endsWith("/launch"))?.body).toMatchObject({
+      region_name: "us-west-1",
+      instance_type_name: "gpu_8x_h100",
+      image: { family: "ubuntu-22-04" },
+      firewall_rulesets: [{ id: "fw123" }],
+    });
+  });
+
+  it("reuses the key an earlier attempt registered", async () => {
+    fake.addKey(HANDLE, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LWZvci1jcmFiYm94 other-comment");
+    await lambda.create(SPEC, FIRST);
+    expect(fake.calls.filter((c) => c.method === "POST" && c.path.endsWith("/ssh-keys"))).toHaveLength(0);
+    expect(fake.keys.size).toBe(1);
+  });
+
+  it("fails definite when a key of that name holds another public key", async () => {
+    fake.addKey(HANDLE, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG90aGVyLWtleQ someone");
+    const err = await failure(lambda.create(SPEC, FIRST));
+    expect(err.kind).toBe("definite");
+    expect(fake.instances.size).toBe(0);
+  });
+
+  it("joins the instance an earlier attempt launched instead of launching twice", async () => {
+    fake.addKey(HANDLE, SPEC.sshPublicKey);
+    const id = fake.addInstance({ sshKeyName: HANDLE, status: "booting" });
+    const ref = await lambda.create(SPEC, { ...FIRST, number: 2 });
+    expect(ref.id).toBe(id);
+    expect(fake.calls.some((c) => c.path.endsWith("/launch"))).toBe(false);
+  });
+
+  it("treats a launch answer without exactly one id as ambiguous", async () => {
+    fake.overrides.push((c) => (c.path.endsWith("/launch") ? Response.json({ data: { instance_ids: ["a", "b"] } }) : undefined));
+    expect((await failure(lambda.create(SPEC, FIRST))).kind).toBe("ambiguous");
+  });
+
+  it("reports capacity, and release without an id removes the key it registered", async () => {
+    fake.overrides.push((c) =>
+      c.path.endsWith("/launch") ? lambdaError(400, "instance-operations/launch/insufficient-capacity", "Not enough capacity to fulfill launch request.") : undefined,
+    );
+    expect((await failure(lambda.create(SPEC, FIRST))).kind).toBe("capacity");
+    expect(fake.keys.size).toBe(1);
+    expect(await releaseUntilDone({ handle: HANDLE })).toBe(1);
+    expect(fake.keys.size).toBe(0);
+  });
+
+  it("refuses before any call when no region or type is known", async () => {
+    lambda = make({ LAMBDA_DEFAULT_REGION: "" });
+    expect((await failure(lambda.create(SPEC, FIRST))).kind).toBe("invalid");
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
+describe("errors", () => {
+  it("maps Lambda codes and statuses to provider error kinds", () => {
+    expect(errorKind(401, "global/invalid-api-key")).toBe("auth");
+    expect(errorKind(403, "global/account-inactive")).toBe("auth");
+    expect(errorKind(400, "instance-operations/launch/insufficient-capacity")).toBe("capacity");
+    expect(errorKind(400, "global/quota-exceeded")).toBe("quota");
+    expect(errorKind(404, "global/object-does-not-exist")).toBe("not_found");
+    expect(errorKind(400, "global/invalid-parameters")).toBe("invalid");
+    expect(errorKind(429, undefined)).toBe("rate_limited");
+    expect(errorKind(500, "global/internal-error")).toBe("ambiguous");
+    expect(errorKind(408, undefined)).toBe("ambiguous");
+    expect(errorKind(418, "something/new")).toBe("definite");
+  });
+
+  it("throttled launches are rate_limited for at least the 12 s launch interval", async () => {
+    fake.overrides.push((c) => (c.path.endsWith("/launch") ? new Response("Too Many Requests", { status: 429 }) : undefined));
+    const err = await failure(lambda.create(SPEC, FIRST));
+    expect(err.kind).toBe("rate_limited");
+    expect(err.options.retryAfterMs).toBeGreaterThanOrEqual(12_000);
+  });
+
+  it("network errors, 5xx and malformed success bodies are ambiguous", async () => {
+    fake.overrides.push(() => {
+      throw new TypeError("connection reset");
+    });
+    expect((await failure(lambda.inventory())).kind).toBe("ambiguous");
+    fake.overrides.push(() => lambdaError(503, "global/internal-error", "An internal server error occurred."));
+    expect((await failure(lambda.inventory())).kind).toBe("ambiguous");
+    fake.overrides.push(() => Response.json({ data: [{ id: 1 }] }));
+    expect((await failure(lambda.inventory())).kind).toBe("ambiguous");
+  });
+
+  it("never echoes the API key, user_data or a jupyter token", async () => {
+    const echo = `key ${FAKE_API_KEY} rejected; body {"user_data": "#cloud-config secret", "jupyter_token": "03b7d30d9d3e"}`;
+    fake.overrides.push(() => lambdaError(400, "global/invalid-parameters", echo));
+    const err = await failure(lambda.inventory());
+    expect(err.kind).toBe("invalid");
+    for (const secret of [FAKE_API_KEY, "#cloud-config", "03b7d30d9d3e"]) expect(err.message).not.toContain(secret);
+    lambda = make({ LAMBDA_API_KEY: "secret_wrong-key-987654321" });
+    const auth = await failure(lambda.inventory());
+    expect(auth.kind).toBe("auth");
+    expect(auth.message).not.toContain("secret_wrong-key-987654321");
+  });
+});
+
+describe("recover and inspect", () => {
+  it("finds exactly one live instance by key name, ignoring terminated ones", async () => {
+    fake.addInstance({ sshKeyName: HANDLE, status: "terminated" });
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "absent" });
+    const id = fake.addInstance({ sshKeyName: HANDLE, status: "booting" });
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "found", ref: { handle: HANDLE, id } });
+    fake.addInstance({ sshKeyName: HANDLE });
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "ambiguous", count: 2 });
+  });
+
+  it("reports an active instance as running at ip:LAMBDA_SSH_PORT as ubuntu, not yet ready", async () => {
+    lambda = make({ LAMBDA_SSH_PORT: "2222" });
+    const id = fake.addInstance({ sshKeyName: HANDLE });
+    expect(await lambda.inspect({ handle: HANDLE, id }, SPEC)).toEqual({
+      phase: "running",
+      endpoint: { kind: "ssh", host: "198.51.100.2", port: 2222, user: "ubuntu" },
+      ready: false,
+      detail: "active",
+    });
+    expect((await lambda.inspect({ handle: HANDLE, id: "missing" }, SPEC)).phase).toBe("gone");
+  });
+
+  it("maps every Lambda status, and anything new to unknown", () => {
+    const phase = (status: string, ip?: string) => instanceStatus({ status, ip } as Instance, 22).phase;
+    expect(phase("booting")).toBe("pending");
+    expect(phase("active")).toBe("pending");
+    expect(phase("active", "203.0.113.9")).toBe("running");
+    expect(phase("unhealthy")).toBe("unknown");
+    expect(phase("terminating")).toBe("terminating");
+    expect(phase("terminated")).toBe("gone");
+    expect(phase("preempted")).toBe("failed");
+    expect(phase("hibernating")).toBe("unknown");
+  });
+});
+
+describe("release", () => {
+  it("terminates, waits, then deletes the key; nothing remains when done", async () => {
+    const ref = await lambda.create(SPEC, FIRST);
+    expect(await lambda.release(ref, "destroy", SPEC)).toEqual({ done: false, detail: "terminate requested" });
+    expect(await lambda.release(ref, "destroy", SPEC)).toEqual({ done: false, detail: "terminating" });
+    expect(fake.keys.size).toBe(1);
+    fake.settle();
+    expect(await lambda.release(ref, "destroy", SPEC)).toEqual({ done: true });
+    expect(fake.liveInstances()).toHaveLength(0);
+    expect(fake.keys.size).toBe(0);
+    expect(await lambda.release(ref, "destroy", SPEC)).toEqual({ done: true });
+  });
+
+  it("without an id, finds the instance by handle; two of them fail closed", async () => {
+    fake.addKey(HANDLE, SPEC.sshPublicKey);
+    fake.addInstance({ sshKeyName: HANDLE });
+    expect(await releaseUntilDone({ handle: HANDLE })).toBe(2);
+    expect(fake.keys.size).toBe(0);
+    fake.addInstance({ sshKeyName: HANDLE });
+    fake.addInstance({ sshKeyName: HANDLE });
+    expect((await failure(lambda.release({ handle: HANDLE }, "destroy", SPEC))).kind).toBe("definite");
+  });
+
+  it("counts an unknown key answering 400 or 404 as already deleted", async () => {
+    for (const gone of [lambdaError(400, "global/invalid-parameters", "Invalid SSH key id."), lambdaError(404, "global/not-found", "Not found.")]) {
+      fake.addKey(HANDLE, SPEC.sshPublicKey);
+      fake.overrides.push((c) => (c.method === "DELETE" ? gone : undefined));
+      expect(await lambda.release({ handle: HANDLE }, "destroy", SPEC)).toEqual({ done: true });
+      fake.keys.clear();
+    }
+  });
+
+  it("refuses to terminate a recorded id that does not carry the lease's key", async () => {
+    const id = fake.addInstance({ sshKeyName: "someone-else" });
+    expect((await failure(lambda.release({ handle: HANDLE, id }, "destroy", SPEC))).kind).toBe("definite");
+    expect(fake.instances.get(id)?.status).toBe("active");
+  });
+
+  it("offers destroy only", async () => {
+    expect(lambda.capabilities.releaseActions).toEqual(["destroy"]);
+    expect((await failure(lambda.release({ handle: HANDLE }, "stop", SPEC))).kind).toBe("unsupported");
+  });
+});
+
+describe("inventory, catalog and doctor", () => {
+  it("lists every instance and decodes only crabbox markers", async () => {
+    await lambda.create(SPEC, FIRST);
+    fake.addInstance({ sshKeyName: "laptop" });
+    const page = await lambda.inventory();
+    expect(page.next).toBeUndefined();
+    expect(page.items.map((i) => i.marker)).toEqual([{ deploymentId: "test-deploy", leaseId: SPEC.leaseId, handle: HANDLE }, undefined]);
+    expect(page.items.every((i) => i.createdAt === undefined && i.status === "active")).toBe(true);
+  });
+
+  it("catalogs types with price, GPUs and regions with capacity", async () => {
+    expect(await lambda.catalog()).toEqual([
+      { type: "gpu_1x_a10", description: "1x A10 (24 GB PCIe)", priceCentsPerHour: 75, gpus: 1, regions: ["us-east-1"] },
+    ]);
+  });
+
+  it("reports a healthy account, and a bad key as auth without throwing", async () => {
+    const checks = await make({ LAMBDA_IMAGE_FAMILY: "ubuntu-22-04" }).doctor();
+    expect(checks.filter((c) => c.status !== "ok")).toEqual([]);
+    expect(checks.map((c) => c.name)).toEqual(["api_key", "account", "inventory", "default_type", "default_region", "capacity", "image_family"]);
+    const bad = await make({ LAMBDA_API_KEY: "secret_wrong-key-987654321" }).doctor();
+    expect(bad).toMatchObject([{ name: "api_key", status: "fail", class: "auth" }]);
+    expect(JSON.stringify(bad)).not.toContain("secret_wrong-key-987654321");
+  });
+
+  it("reports unknown types, missing capacity and bad configuration as checks", async () => {
+    const checks = await make({ LAMBDA_DEFAULT_TYPE: "gpu_9x_nope", LAMBDA_IMAGE_FAMILY: "no-such-family" }).doctor();
+    expect(checks.filter((c) => c.status === "fail").map((c) => [c.name, c.class])).toEqual([
+      ["default_type", "config"],
+      ["image_family", "config"],
+    ]);
+    const far = await make({ LAMBDA_DEFAULT_REGION: "asia-south-1" }).doctor();
+    expect(far.find((c) => c.name === "capacity")).toMatchObject({ status: "warn", class: "capacity" });
+    const broken = await make({ LAMBDA_BASE_URL: "http://cloud.lambda.ai/api/v1" }).doctor();
+    expect(broken).toMatchObject([{ name: "config", status: "fail", class: "config" }]);
+  });
+});

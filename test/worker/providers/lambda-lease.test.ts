@@ -1,0 +1,136 @@
+// Leases on Lambda Cloud end to end inside workerd: the coordinator's API and LeaseObject drive
+// the real Lambda adapter against the emulator over loopback, with the SSH banner probe hitting
+// the emulated machine. After every test the emulator holds no instance and no key of ours.
+import { env } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { call, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
+import { driveUntil, inState } from "../../support/drive";
+
+const API = (env as unknown as Record<string, string>).LAMBDA_BASE_URL!;
+const CONTROL = `${API.replace(/\/api\/v1\/?$/, "")}/_emulator`;
+const LAUNCH = "/api/v1/instance-operations/launch";
+
+interface EmulatorState {
+  instances: { id: string; status: string; ip?: string; ssh_key_names: string[]; tags?: { key: string; value: string }[] }[];
+  sshKeys: { id: string; name: string; public_key: string }[];
+  requests: { method: string; path: string; status: number | null }[];
+}
+
+async function control(path: string, body?: unknown): Promise<any> {
+  const init = body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } };
+  const response = await fetch(`${CONTROL}${path}`, init);
+  expect(response.ok).toBe(true);
+  return response.json();
+}
+const emulator = () => control("/state") as Promise<EmulatorState>;
+const live = async () => (await emulator()).instances.filter((i) => i.status !== "terminated");
+
+let token: string;
+let n = 0;
+beforeEach(async () => {
+  await control("/reset", {});
+  await control("/config", { bootMs: 0, terminateMs: 0, launchIntervalMs: 0 });
+  useFakeClock();
+  token = await mintToken(`gpu-user${++n}`);
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  expect(await live()).toEqual([]);
+  expect((await emulator()).sshKeys).toEqual([]);
+});
+
+async function createLease(extra: Record<string, unknown> = {}) {
+  const key = await sshPublicKey();
+  const res = await call("POST", "/v1/leases", { token, body: { provider: "lambda", sshPublicKey: key, ...extra } });
+  expect(res.status, res.text).toBe(201);
+  return { lease: res.json, key };
+}
+
+async function releaseAndDrain(id: string) {
+  await call("POST", `/v1/leases/${id}/release`, { token });
+  return driveUntil(id, token, inState("released", "failed"));
+}
+
+describe("leases on the Lambda emulator", () => {
+  it("create → ready (SSH banner) → ack → release terminates the instance and deletes the key", async () => {
+    const { lease, key } = await createLease({ type: "gpu_1x_a10", region: "us-east-1" });
+    expect(lease.type).toBe("gpu_1x_a10");
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    const [instance] = await live();
+    expect(instance!.status).toBe("active");
+    expect(ready.resourceId).toBe(instance!.id);
+    expect(ready.endpoint).toEqual({ kind: "ssh", host: instance!.ip, port: Number(env.LAMBDA_SSH_PORT), user: "ubuntu" });
+    // The machine carries the lease's own key, named after deployment and lease.
+    const keys = (await emulator()).sshKeys;
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.name).toContain(lease.id);
+    expect(keys[0]!.public_key.trim()).toBe(key);
+    expect(instance!.ssh_key_names).toEqual([keys[0]!.name]);
+    expect(instance!.tags).toEqual(expect.arrayContaining([{ key: "crabbox-lease", value: lease.id }]));
+
+    expect((await call("POST", `/v1/leases/${lease.id}/ack`, { token })).json.state).toBe("active");
+    const final = await releaseAndDrain(lease.id);
+    expect(final.state).toBe("released");
+    const paths = (await emulator()).requests.map((r) => `${r.method} ${r.path}`);
+    expect(paths).toContain("POST /api/v1/instance-operations/terminate");
+    expect(paths.some((p) => p.startsWith("DELETE /api/v1/ssh-keys/"))).toBe(true);
+  });
+
+  it("is not ready while the machine boots: the probe needs the real SSH banner", async () => {
+    await control("/config", { bootMs: 60_000 });
+    const { lease } = await createLease();
+    await driveUntil(lease.id, token, (l) => l.resourceId !== undefined);
+    const booting = await call("GET", `/v1/leases/${lease.id}`, { token });
+    expect(booting.json.state).toBe("provisioning");
+    expect(booting.json.endpoint).toBeUndefined();
+    const [instance] = await live();
+    await control(`/instances/${instance!.id}/status`, { status: "active" });
+    await driveUntil(lease.id, token, inState("ready"));
+    await releaseAndDrain(lease.id);
+  });
+
+  it("a lost launch response ends with exactly one instance, bound to the right lease, later terminated", async () => {
+    await control("/faults", { faults: [{ method: "POST", path: LAUNCH, kind: "lost_response" }] });
+    const { lease } = await createLease();
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    const instances = await live();
+    expect(instances).toHaveLength(1);
+    expect(ready.resourceId).toBe(instances[0]!.id);
+    expect(instances[0]!.ssh_key_names[0]).toContain(lease.id);
+    const launches = (await emulator()).requests.filter((r) => r.path === LAUNCH);
+    expect(launches).toHaveLength(1);
+    const events = (await call("GET", `/v1/leases/${lease.id}/events`, { token })).json.events.map((e: any) => e.message);
+    expect(events.join("\n")).toMatch(/recovery by handle: found/);
+    await releaseAndDrain(lease.id);
+  });
+
+  it("a launch rate limit (429) does not fail the lease", async () => {
+    await control("/faults", { faults: [{ method: "POST", path: LAUNCH, kind: "rate_limit" }] });
+    const { lease } = await createLease();
+    const ready = await driveUntil(lease.id, token, inState("ready", "failed"));
+    expect(ready.state).toBe("ready");
+    expect(await live()).toHaveLength(1);
+    await releaseAndDrain(lease.id);
+  });
+
+  it("a capacity error fails the lease with a clear reason and leaves nothing", async () => {
+    await control("/config", { capacity: { "us-east-1": { gpu_1x_a10: 0 } } });
+    const { lease } = await createLease({ type: "gpu_1x_a10", region: "us-east-1" });
+    const final = await driveUntil(lease.id, token, inState("failed", "released"));
+    expect(final.state).toBe("failed");
+    expect(final.endReason).toBe("provisioning_failed");
+    expect(final.failure.code).toBe("provider_capacity");
+    expect(final.failure.message).not.toContain(env.LAMBDA_API_KEY);
+  });
+
+  it("a preempted machine ends its lease and leaves nothing", async () => {
+    const { lease } = await createLease();
+    await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    const [instance] = await live();
+    await control(`/instances/${instance!.id}/status`, { status: "preempted" });
+    const final = await driveUntil(lease.id, token, inState("released"));
+    expect(final.endReason).toBe("provider_lost");
+  });
+});
