@@ -19,6 +19,7 @@ import { leaseView } from "./view";
 /** Bounded work per alarm: anything still due re-arms the alarm for right away. */
 const MAX_STEPS_PER_RUN = 12;
 export const MAX_WAIT_MS = 30_000;
+const STEP_FAILURE_RETRY_MS = 30_000;
 
 export type LeaseError = { code: ErrorCode; message: string; status: 400 | 404 | 409 | 429 | 503 };
 export type LeaseResult<T = Lease> = { ok: true; value: T; created?: boolean } | { ok: false; error: LeaseError };
@@ -121,14 +122,25 @@ export class LeaseObject extends DurableObject<Env> {
   reconcile(): Promise<void> {
     this.running ??= (async () => {
       try {
-        for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
+        let stepFailed = false;
+        for (let i = 0; i < MAX_STEPS_PER_RUN && !stepFailed; i++) {
           const rec = this.store.load();
           const step = rec && planStep(rec, this.now());
           if (!rec || !step) break;
-          await runStep(this.host(), step, rec);
+          try {
+            await runStep(this.host(), step, rec);
+          } catch (err) {
+            // Provider outcomes never land here (runner classifies them); this is D1 or a bug.
+            console.error(`lease ${rec.id}: step ${step.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
+            stepFailed = true;
+          }
         }
         const rec = this.store.load();
-        if (rec) {
+        if (rec && stepFailed) {
+          // Retry later rather than in a hot loop; the record still says what is due.
+          this.armedAt = undefined;
+          await this.ctx.storage.setAlarm(Math.max(nextAlarmAt(rec) ?? 0, this.now() + STEP_FAILURE_RETRY_MS));
+        } else if (rec) {
           this.armAlarm(rec);
           if (rec.indexedState !== rec.state || (rec.indexedDeadline ?? Infinity) > (nextAlarmAt(rec) ?? Infinity)) await this.queueIndexSync();
         }
@@ -261,6 +273,11 @@ export class LeaseObject extends DurableObject<Env> {
 
   async resume(caller: Caller): Promise<LeaseResult> {
     return this.mutate(caller, t.requestResume, "resume requested");
+  }
+
+  /** Bench floor only (src/api/routes/bench.ts): an RPC round trip that does no work at all. */
+  ping(): { pong: true } {
+    return { pong: true };
   }
 
   async events(caller: Caller): Promise<LeaseResult<LeaseEvent[]>> {

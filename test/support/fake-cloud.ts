@@ -21,7 +21,10 @@ export interface FakeMachine {
   status: MachineStatus;
   /** Inspections left before a booting machine is running. */
   bootPolls: number;
-  marker: { deploymentId: string; leaseId: string };
+  /** Absent on machines someone else started in the same account (the sweep must not touch them). */
+  marker?: { deploymentId: string; leaseId: string };
+  /** Provider-reported creation time; undefined mimics providers that report none (Lambda). */
+  createdAt?: number;
 }
 
 type Op = "create" | "recover" | "inspect" | "release" | "resume" | "inventory";
@@ -31,6 +34,8 @@ export interface Fault {
   /** `lost_response`: act, then report an ambiguous failure. `hang`: act, never answer. */
   kind: "ambiguous" | "capacity" | "rate_limited" | "auth" | "lost_response" | "hang";
   times?: number;
+  /** Matching calls to let through before the fault fires (e.g. 1: inventory fails on page 2). */
+  skip?: number;
 }
 
 class FakeCloud {
@@ -38,6 +43,8 @@ class FakeCloud {
   faults: Fault[] = [];
   calls: { op: Op; handle?: string }[] = [];
   bootPolls = 0;
+  /** Inventory page size; undefined lists everything on one page. */
+  pageSize?: number;
   private seq = 0;
 
   reset(): void {
@@ -45,6 +52,7 @@ class FakeCloud {
     this.faults = [];
     this.calls = [];
     this.bootPolls = 0;
+    this.pageSize = undefined;
     this.seq = 0;
   }
 
@@ -62,6 +70,10 @@ class FakeCloud {
     this.calls.push({ op, handle });
     const fault = this.faults.find((f) => f.op === op && (f.times ?? 1) > 0);
     if (!fault) return undefined;
+    if (fault.skip) {
+      fault.skip--;
+      return undefined;
+    }
     fault.times = (fault.times ?? 1) - 1;
     switch (fault.kind) {
       case "ambiguous":
@@ -77,8 +89,8 @@ class FakeCloud {
     }
   }
 
-  add(handle: string, marker: FakeMachine["marker"]): FakeMachine {
-    const machine: FakeMachine = { id: `fake-${++this.seq}`, handle, status: "booting", bootPolls: this.bootPolls, marker };
+  add(handle: string, marker: FakeMachine["marker"], createdAt: number | undefined = Date.now()): FakeMachine {
+    const machine: FakeMachine = { id: `fake-${++this.seq}`, handle, status: "booting", bootPolls: this.bootPolls, marker, createdAt };
     this.machines.set(machine.id, machine);
     return machine;
   }
@@ -166,10 +178,19 @@ export const fakeAdapter: ProviderAdapter = {
     await afterAct(fault, undefined);
   },
 
-  async inventory() {
+  async inventory(cursor?: string) {
     fakeCloud.enter("inventory");
+    const live = fakeCloud.live();
+    const start = cursor === undefined ? 0 : Number(cursor);
+    const end = fakeCloud.pageSize === undefined ? live.length : start + fakeCloud.pageSize;
     return {
-      items: fakeCloud.live().map((m) => ({ id: m.id, status: m.status, marker: { ...m.marker, handle: m.handle } })),
+      items: live.slice(start, end).map((m) => ({
+        id: m.id,
+        status: m.status,
+        createdAt: m.createdAt,
+        marker: m.marker && { ...m.marker, handle: m.handle },
+      })),
+      next: end < live.length ? String(end) : undefined,
     };
   },
 };
