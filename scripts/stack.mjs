@@ -1,0 +1,199 @@
+// The local stack behind `npm start` and the end-to-end tests: local D1 migrations, the provider
+// emulators (test/emulators/serve.ts), the coordinator under `wrangler dev`, and a dev token.
+// startStack() resolves once the coordinator answers /v1/health; stop() ends every process.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import net from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseDevVars, runToEnd, startGroup } from "./stack-process.mjs";
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const HOST = "127.0.0.1";
+const EMULATOR_READY_TIMEOUT_MS = 30_000;
+const HEALTH_TIMEOUT_MS = 90_000;
+const HEALTH_POLL_MS = 250;
+const OFFLINE_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+
+/**
+ * @typedef {object} StackOptions
+ * @property {number} [port] coordinator port (env CRABBOX_PORT, default 8787)
+ * @property {number} [emulatorPort] Lambda emulator HTTP port (env CRABBOX_EMULATOR_PORT, default: free)
+ * @property {string} [ackDeadline] DEFAULT_ACK_DEADLINE override, e.g. "20s" (env CRABBOX_ACK_DEADLINE)
+ * @property {number} [bootMs] emulated machine boot time (serve.ts default: 3000)
+ * @property {number} [launchIntervalMs] emulated launch throttle (serve.ts default: 12000)
+ * @property {Record<string, string>} [vars] more `--var NAME:VALUE` for the coordinator
+ * @property {string} [persistTo] local DO/D1 state directory (wrangler default: .wrangler/state)
+ * @property {string} [root] project root
+ * @property {(source: string, line: string) => void} [onOutput] child output (default: stderr, prefixed)
+ * @property {(message: string) => void} [log] progress messages (default: stderr)
+ */
+
+/** @param {string | undefined} text @param {string} name */
+function envPort(text, name) {
+  if (text === undefined || text === "") return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number`);
+  return port;
+}
+
+/** @param {number} port */
+async function assertPortFree(port) {
+  await new Promise((done, fail) => {
+    const probe = net.createServer();
+    probe.once("error", () => fail(new Error(`port ${port} on ${HOST} is in use (another \`npm start\`?); set CRABBOX_PORT`)));
+    probe.listen(port, HOST, () => probe.close(() => done(undefined)));
+  });
+}
+
+/** @param {string} root */
+function readDevVars(root) {
+  const file = join(root, ".dev.vars");
+  return existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+}
+
+/** @param {ReturnType<typeof startGroup>} group */
+function emulatorInfo(group) {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`emulators not ready in ${EMULATOR_READY_TIMEOUT_MS} ms:\n${group.tail()}`)), EMULATOR_READY_TIMEOUT_MS);
+    group.onStdoutLine((line) => {
+      if (!line.startsWith("{")) return;
+      clearTimeout(timer);
+      done(JSON.parse(line));
+    });
+    group.exited.then(({ code }) => {
+      clearTimeout(timer);
+      fail(new Error(`emulators exited (code ${code}) before they were ready:\n${group.tail()}`));
+    });
+  });
+}
+
+/** @param {string} url @param {ReturnType<typeof startGroup>} wrangler */
+async function waitForHealth(url, wrangler) {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let exited = false;
+  wrangler.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`wrangler dev exited before ${url}/v1/health answered:\n${wrangler.tail()}`);
+    try {
+      const res = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch (err) {
+      // Connection refused while workerd starts is expected; anything else is worth seeing.
+      const cause = /** @type {{cause?: {code?: string}}} */ (err).cause;
+      if (cause?.code !== "ECONNREFUSED" && /** @type {Error} */ (err).name !== "TimeoutError") throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`${url}/v1/health did not answer 200 within ${HEALTH_TIMEOUT_MS} ms:\n${wrangler.tail()}`);
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+  }
+}
+
+/** @param {string} url @param {string} adminToken */
+async function mintDevToken(url, adminToken) {
+  const res = await fetch(`${url}/v1/admin/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ owner: "dev", role: "user", label: "npm start" }),
+  });
+  // A non-JSON answer (a workerd error page) is reported below by its status alone.
+  const body = await res.json().catch(() => undefined);
+  if (!res.ok || typeof body?.token !== "string") {
+    throw new Error(`minting a dev token failed: HTTP ${res.status} ${JSON.stringify(body?.error ?? body)}`);
+  }
+  return body.token;
+}
+
+/**
+ * @param {StackOptions} [options]
+ */
+export async function startStack(options = {}) {
+  const root = options.root ?? PROJECT_ROOT;
+  const log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
+  const onOutput = options.onOutput ?? ((source, line) => process.stderr.write(`[${source}] ${line}\n`));
+  const port = options.port ?? envPort(process.env.CRABBOX_PORT, "CRABBOX_PORT") ?? 8787;
+  const emulatorPort = options.emulatorPort ?? envPort(process.env.CRABBOX_EMULATOR_PORT, "CRABBOX_EMULATOR_PORT") ?? 0;
+  const ackDeadline = options.ackDeadline ?? (process.env.CRABBOX_ACK_DEADLINE || undefined);
+  const persist = options.persistTo ? ["--persist-to", options.persistTo] : [];
+  const devVars = readDevVars(root);
+  const realLambda = Boolean(devVars.LAMBDA_API_KEY);
+  const adminToken = devVars.CRABBOX_ADMIN_TOKEN || `crabbox-admin-${randomBytes(24).toString("hex")}`;
+  const url = `http://${HOST}:${port}`;
+  await assertPortFree(port);
+
+  log("applying D1 migrations (local)...");
+  await runToEnd({
+    name: "d1-migrations",
+    command: "npm",
+    args: ["exec", "--", "wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist],
+    cwd: root,
+    env: { ...OFFLINE_ENV, CI: "1" },
+  });
+
+  /** @type {ReturnType<typeof startGroup>[]} */
+  const running = [];
+  let stopping;
+  const stop = () => (stopping ??= Promise.all(running.map((group) => group.stop())).then(() => undefined));
+  try {
+    log("starting the provider emulators...");
+    const emulatorKey = `secret_emulator-${randomBytes(12).toString("hex")}`;
+    const emulatorArgs = ["--port", String(emulatorPort), "--api-key", emulatorKey];
+    if (options.bootMs !== undefined) emulatorArgs.push("--boot-ms", String(options.bootMs));
+    if (options.launchIntervalMs !== undefined) emulatorArgs.push("--launch-interval-ms", String(options.launchIntervalMs));
+    const emulators = startGroup({
+      name: "emulators",
+      command: process.execPath,
+      args: ["--experimental-strip-types", "--no-warnings", join(root, "test/emulators/serve.ts"), ...emulatorArgs],
+      cwd: root,
+      onLine: (source, line) => line.startsWith("{") || onOutput(source, line),
+    });
+    running.push(emulators);
+    const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}}} */ (await emulatorInfo(emulators));
+
+    /** @type {Record<string, string>} */
+    const vars = { ...options.vars };
+    if (!realLambda) {
+      Object.assign(vars, {
+        LAMBDA_BASE_URL: emulator.lambda.apiBase,
+        LAMBDA_API_KEY: emulator.lambda.apiKey,
+        LAMBDA_SSH_PORT: String(emulator.lambda.sshPort),
+      });
+    }
+    if (!devVars.CRABBOX_ADMIN_TOKEN) vars.CRABBOX_ADMIN_TOKEN = adminToken;
+    if (ackDeadline) vars.DEFAULT_ACK_DEADLINE = ackDeadline;
+
+    log(`starting the coordinator (wrangler dev) on ${url}...`);
+    const wrangler = startGroup({
+      name: "wrangler",
+      command: "npm",
+      args: [
+        "exec", "--", "wrangler", "dev", "--port", String(port), "--ip", HOST, "--test-scheduled",
+        "--show-interactive-dev-session=false", ...persist,
+        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      ],
+      cwd: root,
+      env: OFFLINE_ENV,
+      onLine: onOutput,
+    });
+    running.push(wrangler);
+    await waitForHealth(url, wrangler);
+    const token = await mintDevToken(url, adminToken);
+    const adminTokenFromDevVars = Boolean(devVars.CRABBOX_ADMIN_TOKEN);
+    return { url, token, adminToken, adminTokenFromDevVars, realLambda, emulator, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Write what a client needs to reach the stack, for scripts and tests (.crabbox-dev is gitignored).
+ * @param {{url: string, token: string, adminToken: string, realLambda: boolean, emulator: unknown}} stack
+ * @param {string} [file]
+ */
+export async function writeStackFile(stack, file = join(PROJECT_ROOT, ".crabbox-dev", "stack.json")) {
+  await mkdir(dirname(file), { recursive: true });
+  const { url, token, adminToken, realLambda, emulator } = stack;
+  await writeFile(file, JSON.stringify({ url, token, adminToken, realLambda, emulator }, null, 2) + "\n", { mode: 0o600 });
+  return file;
+}

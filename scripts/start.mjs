@@ -1,0 +1,60 @@
+// `npm start`: the whole thing locally (coordinator on workerd with local DO and D1, emulated
+// clouds with real SSH machines, a dev token), and how to point the CLI at it. Ctrl-C stops all.
+// Env: CRABBOX_PORT (8787), CRABBOX_EMULATOR_PORT, CRABBOX_ACK_DEADLINE. Real credentials in
+// .dev.vars (LAMBDA_API_KEY) switch Lambda to the real API.
+import { rm } from "node:fs/promises";
+import { startStack, writeStackFile } from "./stack.mjs";
+
+const [major = 0] = process.versions.node.split(".").map(Number);
+if (major < 22) {
+  console.error(`Node ${process.versions.node} is too old for the local stack: run it with \`npm start\` (Node 22 from devDependencies).`);
+  process.exit(1);
+}
+
+function describe(stack, stackFile) {
+  const lambda = stack.realLambda
+    ? "Lambda: REAL API (LAMBDA_API_KEY from .dev.vars) — launches bill your account"
+    : `Lambda: emulator at ${stack.emulator.lambda.apiBase} (machines on 127.10.x.y, SSH port ${stack.emulator.lambda.sshPort})`;
+  return [
+    "",
+    "crabbox is running",
+    `  coordinator   ${stack.url}`,
+    `  dev token     ${stack.token}   (owner "dev", role user)`,
+    `  admin token   ${stack.adminToken}${stack.adminTokenFromDevVars ? "   (CRABBOX_ADMIN_TOKEN from .dev.vars)" : ""}`,
+    `  ${lambda}`,
+    `  written to    ${stackFile}`,
+    "",
+    "Point the CLI at it:",
+    `  export CRABBOX_URL=${stack.url} CRABBOX_TOKEN=${stack.token}`,
+    "  npx crabbox acquire --provider lambda",
+    "",
+    "Or talk to the API directly:",
+    `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,
+    "",
+    "Ctrl-C stops everything.",
+    "",
+  ].join("\n");
+}
+
+let stack;
+let stackFile;
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write("\nstopping the local stack...\n");
+  await stack?.stop();
+  if (stackFile) await rm(stackFile, { force: true });
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  stack = await startStack();
+  stackFile = await writeStackFile(stack);
+  process.stdout.write(describe(stack, stackFile));
+} catch (err) {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+}

@@ -1,0 +1,108 @@
+// A real SSH server standing in for a leased machine (shared by every provider emulator):
+// publickey auth only, for exactly one user and the given authorized keys; exec and shell run
+// real /bin/sh processes in a private home directory. Built on the `ssh2` npm server.
+import { mkdtemp, rm } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ssh2 from "ssh2";
+import type { Connection, ParsedKey } from "ssh2";
+import { generateEd25519 } from "./keys.ts";
+import { serveSession } from "./ssh-session.ts";
+
+const { Server, utils } = ssh2;
+const CLOSE_GRACE_MS = 1000;
+
+export interface SshMachineOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The only user that may log in (the provider's real default user). */
+  user: string;
+  /** OpenSSH public key lines (`ssh-ed25519 AAAA... comment`). */
+  authorizedKeys: string[];
+  /** OpenSSH private host key; a fresh ed25519 key when absent (see keys.ts). */
+  hostKey?: string;
+}
+
+export interface SshMachine {
+  host: string;
+  port: number;
+  /** The host key's public half as an OpenSSH line, for known_hosts checks in tests. */
+  hostPublicKey: string;
+  /** Stop listening, end every session and kill every command. Idempotent. */
+  close(): Promise<void>;
+}
+
+function parsePublicKeys(lines: string[]): ParsedKey[] {
+  return lines.map((line) => {
+    const parsed = utils.parseKey(line.trim());
+    if (parsed instanceof Error) throw new Error(`invalid authorized key: ${parsed.message}`);
+    return Array.isArray(parsed) ? parsed[0] : parsed;
+  });
+}
+
+/** Resets and aborted handshakes are what clients do (port probes, refused logins). */
+function noteConnectionError(err: NodeJS.ErrnoException): void {
+  if (err.code === "ECONNRESET" || err.code === "EPIPE") return;
+  if (/handshake|disconnect|Protocol/i.test(err.message)) return;
+  console.error("[ssh-machine]", err.message);
+}
+
+export async function startSshMachine(options: SshMachineOptions): Promise<SshMachine> {
+  const allowed = parsePublicKeys(options.authorizedKeys);
+  const hostKey = options.hostKey ?? generateEd25519().private;
+  const parsedHostKey = utils.parseKey(hostKey);
+  if (parsedHostKey instanceof Error) throw new Error(`invalid host key: ${parsedHostKey.message}`);
+  const hostParsed = Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey;
+  const hostPublicKey = `${hostParsed.type} ${hostParsed.getPublicSSH().toString("base64")}`;
+  const home = await mkdtemp(join(tmpdir(), "crabbox-machine-"));
+  const children = new Set<ChildProcess>();
+  const connections = new Set<Connection>();
+
+  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    connections.add(client);
+    client.on("close", () => connections.delete(client));
+    client.on("error", noteConnectionError);
+    client.on("authentication", (ctx) => {
+      if (ctx.method !== "publickey" || ctx.username !== options.user) return ctx.reject(["publickey"]);
+      const key = allowed.find((k) => k.getPublicSSH().equals(ctx.key.data));
+      if (!key) return ctx.reject(["publickey"]);
+      // Without a signature the client only asks whether the key would do; with one, prove it.
+      if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
+        return ctx.reject(["publickey"]);
+      }
+      ctx.accept();
+    });
+    client.on("ready", () => {
+      client.on("session", (accept) => serveSession(accept(), { user: options.user, home, children }));
+    });
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const child of children) child.kill("SIGKILL");
+      for (const client of connections) client.end();
+      // A client that ignores the disconnect would hold server.close() open: cut its socket.
+      const grace = setTimeout(() => {
+        for (const client of connections) (client as unknown as { _sock?: Socket })._sock?.destroy();
+      }, CLOSE_GRACE_MS);
+      await stopped;
+      clearTimeout(grace);
+      await rm(home, { recursive: true, force: true });
+    })();
+    return closing;
+  };
+  return { host: options.host, port, hostPublicKey, close };
+}
