@@ -49,6 +49,12 @@ async function shutdown(code) {
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+// npm does not forward SIGTERM to its child: if whoever ran `npm start` goes away, stop too
+// rather than leave workerd and the emulated machines running.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0);
+}, 1_000).unref();
 
 try {
   stack = await startStack();
