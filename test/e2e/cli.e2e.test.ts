@@ -1,0 +1,128 @@
+// End to end: the BUILT crabbox CLI against the local stack (coordinator under wrangler dev, the
+// Lambda emulator with real SSH machines): acquire, ssh, ssh-config, release, and nothing left behind.
+// Then a client killed before it acknowledges: the lease is released by its ack deadline.
+import { execFile } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Lease } from "../../src/contract/lease";
+import { startStack } from "../../scripts/stack.mjs";
+import { assertBuilt, closedPortUrl, runCli, startCli, tempDir } from "../node/cli/helpers/run-cli";
+
+const execFileAsync = promisify(execFile);
+/** Short, so the killed-client scenario ends quickly; long enough for acquire to ack in time. */
+const ACK_DEADLINE = "15s";
+const WAIT_RELEASED_MS = 90_000;
+
+type Stack = Awaited<ReturnType<typeof startStack>>;
+interface EmulatorState {
+  instances: { id: string; status: string }[];
+  sshKeys: { id: string; name: string }[];
+}
+
+describe("crabbox CLI against the local stack", () => {
+  let stack: Stack;
+  let configDir: string;
+  let persistTo: string;
+  const output: string[] = [];
+  const crabbox = (args: string[]) =>
+    runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.token }, timeoutMs: 180_000 });
+  const emulatorState = async () => (await (await fetch(`${stack.emulator.lambda.url}/_emulator/state`)).json()) as EmulatorState;
+
+  beforeAll(async () => {
+    assertBuilt();
+    configDir = tempDir("crabbox-e2e-");
+    persistTo = tempDir("crabbox-e2e-state-");
+    const port = Number(new URL(await closedPortUrl()).port);
+    stack = await startStack({
+      port,
+      persistTo,
+      bootMs: 500,
+      launchIntervalMs: 0,
+      ackDeadline: ACK_DEADLINE,
+      onOutput: (source: string, line: string) => output.push(`[${source}] ${line}`),
+      log: (message: string) => output.push(message),
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(configDir, { recursive: true, force: true });
+    rmSync(persistTo, { recursive: true, force: true });
+  });
+
+  it("acquires a Lambda machine, runs commands over SSH, and releases it without leftovers", async () => {
+    const acquired = await crabbox(["acquire", "--provider", "lambda", "--ttl", "1h", "--json"]);
+    if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
+    const lease = JSON.parse(acquired.stdout) as Lease;
+    expect(lease.state).toBe("active");
+    expect(lease.endpoint).toMatchObject({ kind: "ssh", user: "ubuntu" });
+
+    const echo = await crabbox(["ssh", lease.slug, "--", "echo", "hello"]);
+    expect(echo).toMatchObject({ code: 0, stdout: "hello\n" });
+    expect((await crabbox(["ssh", lease.slug, "--", "exit 3"])).code).toBe(3);
+
+    const sshConfig = await crabbox(["ssh-config", "--json"]);
+    const { path } = JSON.parse(sshConfig.stdout) as { path: string };
+    const plain = await execFileAsync("ssh", ["-F", path, "-o", "BatchMode=yes", lease.slug, "echo via-config"], { encoding: "utf8" });
+    expect(plain.stdout).toBe("via-config\n");
+
+    const events = JSON.parse((await crabbox(["events", lease.slug, "--json"])).stdout) as { events: { state: string }[] };
+    expect(events.events.map((event) => event.state)).toContain("active");
+
+    const released = await crabbox(["release", lease.slug, "--json"]);
+    expect(released.code).toBe(0);
+    expect((JSON.parse(released.stdout) as Lease).state).toBe("released");
+    expect(existsSync(join(configDir, "leases", lease.id))).toBe(false);
+
+    const again = await crabbox(["release", lease.slug]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already ended/);
+
+    const state = await emulatorState();
+    expect(state.instances.filter((instance) => instance.status !== "terminated")).toEqual([]);
+    expect(state.sshKeys).toEqual([]);
+  });
+
+  it("a client killed before it acknowledges leaves the lease to its ack deadline", async () => {
+    const control = (path: string, body: unknown) =>
+      fetch(`${stack.emulator.lambda.url}/_emulator${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const api = async (path: string) => (await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.token}` } })).json() as Promise<any>;
+    // Keep the machine booting so the CLI is surely still waiting when it dies.
+    await control("/config", { bootMs: 600_000 });
+    const { child, done } = startCli(["acquire", "--provider", "lambda", "--json"], { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.token } });
+    let lease: Lease | undefined;
+    for (let i = 0; i < 100 && !lease; i++) {
+      lease = ((await api("/v1/leases?state=provisioning")).leases as Lease[])[0];
+      if (!lease) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(lease, "the CLI created a lease").toBeDefined();
+    child.kill("SIGKILL");
+    await done;
+    await control("/config", { bootMs: 500 });
+    const [instance] = (await emulatorState()).instances.filter((i) => i.status !== "terminated");
+    await control(`/instances/${instance!.id}/status`, { status: "active" });
+
+    let final: Lease = await api(`/v1/leases/${lease!.id}`);
+    const giveUpAt = Date.now() + WAIT_RELEASED_MS;
+    while (final.state !== "released" && Date.now() < giveUpAt) {
+      final = await api(`/v1/leases/${lease!.id}?wait=released&timeout=20s`);
+    }
+    expect(final.state).toBe("released");
+    expect(final.endReason).toBe("ack_timeout");
+    expect(final.acknowledgedAt).toBeUndefined();
+    const state = await emulatorState();
+    expect(state.instances.filter((i) => i.status !== "terminated")).toEqual([]);
+    expect(state.sshKeys).toEqual([]);
+  }, 150_000);
+
+  it("admin commands work with the stack's admin token", async () => {
+    const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
+    const tokens = await admin(["admin", "token", "list", "--json"]);
+    expect(tokens.code).toBe(0);
+    const sweep = await admin(["admin", "sweep", "--dry-run", "--json"]);
+    expect(sweep.code).toBe(0);
+    expect(JSON.parse(sweep.stdout)).toMatchObject({ dryRun: true });
+  });
+});
