@@ -2,9 +2,7 @@
 // decides between the emulator and the real Lambda API) and refusing a port already in use.
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain JS module without type declarations
 import { startStack } from "../../../scripts/stack.mjs";
-// @ts-expect-error plain JS module without type declarations
 import { parseDevVars } from "../../../scripts/stack-process.mjs";
 
 describe("parseDevVars", () => {
