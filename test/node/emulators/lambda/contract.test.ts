@@ -3,11 +3,22 @@
 // CRABBOX_CONTRACTS_DIR, since the contracts are not part of this repository.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LambdaEmulator } from "../../../emulators/lambda/index.ts";
-import { CONTRACTS_DIR, checkResponse, loadSpec } from "../openapi-check.ts";
+import { contractsDir, loadOpenApi, responseSchema, validate, type OpenApiDocument } from "../../../support/openapi.ts";
 import { makeKeyPair, scratchDir } from "../ssh-client.ts";
 import { LAUNCH_DEFAULTS, apiClient, startFastEmulator, waitFor, type ApiAnswer, type ApiClient } from "./helpers.ts";
 
 const SPECS = ["openapi-1.8.3.json", "openapi-1.10.0.json"];
+const CONTRACTS_DIR = contractsDir();
+const loadSpec = (relativePath: string) => loadOpenApi(CONTRACTS_DIR!, ...relativePath.split("/"));
+
+/** Problems of a response body against the spec's schema for its route and status. */
+function checkResponse(doc: OpenApiDocument, route: { path: string; method: string; status: number }, body: unknown): string[] {
+  try {
+    return validate(doc, responseSchema(doc, route.method, route.path, route.status), body);
+  } catch (err) {
+    return [(err as Error).message]; // the spec declares no such route or status
+  }
+}
 
 interface Exchange {
   method: string;
