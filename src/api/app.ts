@@ -4,14 +4,17 @@ import { Hono } from "hono";
 import { ApiError } from "./errors";
 import { mount, type AppEnv, type RouteSpec } from "./route";
 import { adminRoutes } from "./routes/admin";
+import { mountBenchRoutes } from "./routes/bench";
 import { leaseRoutes } from "./routes/leases";
 import { metaRoutes } from "./routes/meta";
+import { sweepRoutes } from "./routes/sweeps";
 
-export const ROUTES: readonly RouteSpec[] = [...metaRoutes(() => ROUTES), ...leaseRoutes, ...adminRoutes];
+export const ROUTES: readonly RouteSpec[] = [...metaRoutes(() => ROUTES), ...leaseRoutes, ...adminRoutes, ...sweepRoutes];
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   mount(app, ROUTES);
+  mountBenchRoutes(app);
   app.notFound((c) => {
     const known = ROUTES.some((r) => new RegExp(`^${r.path.replace(/:[a-zA-Z]+/g, "[^/]+")}$`).test(c.req.path));
     const error = known
