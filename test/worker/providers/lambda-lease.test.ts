@@ -1,9 +1,9 @@
 // Leases on Lambda Cloud end to end inside workerd: the coordinator's API and LeaseObject drive
 // the real Lambda adapter against the emulator over loopback, with the SSH banner probe hitting
 // the emulated machine. After every test the emulator holds no instance and no key of ours.
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { call, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
+import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
 
 const API = (env as unknown as Record<string, string>).LAMBDA_BASE_URL!;
@@ -132,5 +132,27 @@ describe("leases on the Lambda emulator", () => {
     await control(`/instances/${instance!.id}/status`, { status: "preempted" });
     const final = await driveUntil(lease.id, token, inState("released"));
     expect(final.endReason).toBe("provider_lost");
+  });
+
+  it("never stores, returns or logs the provider key, even when the provider echoes it back", async () => {
+    const apiKey = env.LAMBDA_API_KEY!;
+    const echo = `invalid key ${apiKey}; user_data was {"user_data": "s3cret-script"}`;
+    await control("/faults", { faults: [{ method: "POST", path: LAUNCH, kind: "status", status: 401, code: "global/invalid-api-key", message: echo }] });
+    const { lease } = await createLease();
+    const final = await driveUntil(lease.id, token, inState("failed", "released"));
+    expect(final.failure.code).toBe("provider_auth");
+
+    const events = await call("GET", `/v1/leases/${lease.id}/events`, { token });
+    const stored = await runInDurableObject(leaseStub(lease.id), (_instance, state) =>
+      JSON.stringify([state.storage.sql.exec("SELECT * FROM lease").toArray(), state.storage.sql.exec("SELECT * FROM events").toArray()]),
+    );
+    const indexed = JSON.stringify((await env.DB.prepare("SELECT * FROM leases").all()).results);
+    const tokens = JSON.stringify((await env.DB.prepare("SELECT * FROM tokens").all()).results);
+    for (const text of [JSON.stringify(final), events.text, stored, indexed, tokens]) {
+      expect(text).not.toContain(apiKey);
+      expect(text).not.toContain(ADMIN_TOKEN);
+      expect(text).not.toContain(token.split("_")[2]);
+    }
+    expect(stored).toContain("[redacted]");
   });
 });
