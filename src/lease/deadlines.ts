@@ -10,14 +10,20 @@ export const PROVISION_TIMEOUT_MS = 30 * 60_000;
 export const HEALTH_POLL_MS = 60_000;
 /** Retry admission this long after a `requested` lease was last tried. */
 export const ADMISSION_RETRY_MS = 10_000;
+const QUICK_POLL_MS = 500;
+const QUICK_POLL_WINDOW_MS = 5_000;
 const FAST_POLL_MS = 2_000;
 const SLOW_POLL_MS = 10_000;
 const FAST_POLL_WINDOW_MS = 2 * 60_000;
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
-/** Provider polling: quick while a boot is young, slower after, bounded by the deadlines. */
+/**
+ * Provider polling (boot watch, teardown confirmation): a few quick looks first, since fast
+ * providers finish in well under a second, then every 2 s while young, every 10 s after.
+ */
 export function pollDelayMs(sinceMs: number): number {
+  if (sinceMs < QUICK_POLL_WINDOW_MS) return QUICK_POLL_MS;
   return sinceMs < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : SLOW_POLL_MS;
 }
 

@@ -1,6 +1,6 @@
 // The lease machine without a runtime: pure transitions and deadline arithmetic.
 import { describe, expect, it } from "vitest";
-import { backoffMs, deadlines, expiredDeadline, HEALTH_POLL_MS, nextAlarmAt, planStep, PROVISION_TIMEOUT_MS } from "../../../src/lease/deadlines";
+import { backoffMs, deadlines, pollDelayMs, expiredDeadline, HEALTH_POLL_MS, nextAlarmAt, planStep, PROVISION_TIMEOUT_MS } from "../../../src/lease/deadlines";
 import type { LeaseRecord } from "../../../src/lease/record";
 import * as t from "../../../src/lease/transitions";
 
@@ -50,6 +50,10 @@ describe("deadlines", () => {
   it("provisioning gives up after the provision timeout", () => {
     const rec = lease({ state: "provisioning", provisionStartedAt: T });
     expect(planStep(rec, T + PROVISION_TIMEOUT_MS)).toEqual({ kind: "expire", reason: "provisioning_failed" });
+  });
+
+  it("polls quickly at first, then every 2 s, then every 10 s", () => {
+    expect([0, 4_999, 5_000, 119_999, 120_000].map(pollDelayMs)).toEqual([500, 500, 2_000, 2_000, 10_000]);
   });
 
   it("backoff doubles and is capped", () => {
