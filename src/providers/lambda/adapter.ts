@@ -33,6 +33,7 @@ export const LAMBDA_CAPABILITIES: ProviderCapabilities = {
 export class LambdaAdapter implements ProviderAdapter {
   readonly name = "lambda";
   readonly capabilities = LAMBDA_CAPABILITIES;
+  readonly defaults: { type?: string; region?: string };
   private readonly api?: LambdaClient;
   private readonly problems: string[];
 
@@ -41,6 +42,7 @@ export class LambdaAdapter implements ProviderAdapter {
     options: { fetch?: typeof fetch } = {},
   ) {
     this.problems = [...settings.problems];
+    this.defaults = { type: settings.defaultType, region: settings.defaultRegion };
     try {
       this.api = new LambdaClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, fetch: options.fetch });
     } catch (err) {

@@ -80,6 +80,8 @@ describe("leases on the Lambda emulator", () => {
   it("is not ready while the machine boots: the probe needs the real SSH banner", async () => {
     await control("/config", { bootMs: 60_000 });
     const { lease } = await createLease();
+    // Unnamed type and region are the configured defaults, recorded on the lease.
+    expect([lease.type, lease.region]).toEqual([env.LAMBDA_DEFAULT_TYPE, env.LAMBDA_DEFAULT_REGION]);
     await driveUntil(lease.id, token, (l) => l.resourceId !== undefined);
     const booting = await call("GET", `/v1/leases/${lease.id}`, { token });
     expect(booting.json.state).toBe("provisioning");
