@@ -76,6 +76,18 @@ export function nextAlarmAt(rec: LeaseRecord): number | undefined {
   return times.length ? Math.min(...times) : undefined;
 }
 
+/**
+ * The deadline the D1 index records for the sweep's overdue scan: every deadline and pending
+ * operation, but not routine polls, so a healthy lease's index row is rewritten about once per
+ * deadline period rather than at every health poll. A lease whose polls stop is still caught
+ * by its next real deadline (provisioning timeout, idle, TTL, ack, retention).
+ */
+export function indexDeadlineAt(rec: LeaseRecord): number | undefined {
+  if (isTerminal(rec.state)) return undefined;
+  const times = [rec.op?.nextAt, ...Object.values(deadlines(rec))].filter((t): t is number => t !== undefined);
+  return times.length ? Math.min(...times) : rec.pollAt;
+}
+
 export type Step =
   | { kind: "admit" }
   | { kind: "expire"; reason: EndReason }

@@ -7,9 +7,9 @@ import { loadConfig } from "../config";
 import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../contract/lease";
 import type { ErrorCode } from "../contract/common";
 import { admit as admitInIndex, syncIndex } from "../ledger/leases";
-import { configuredAdapter } from "../providers/registry";
+import { releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
-import { ADMISSION_RETRY_MS, nextAlarmAt, planStep } from "./deadlines";
+import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
 import { isTerminal, type LeaseRecord, type LeaseRequest } from "./record";
 import { runStep, type RunnerHost } from "./runner";
 import { LeaseStore } from "./store";
@@ -105,7 +105,7 @@ export class LeaseObject extends DurableObject<Env> {
     this.indexing = this.indexing.then(async () => {
       const rec = this.store.load();
       if (!rec || rec.state === "requested") return;
-      const deadline = nextAlarmAt(rec) ?? null;
+      const deadline = indexDeadlineAt(rec) ?? null;
       try {
         await syncIndex(this.env.DB, rec, deadline ?? undefined, this.now());
         const fresh = this.store.load();
@@ -118,47 +118,74 @@ export class LeaseObject extends DurableObject<Env> {
     return this.indexing;
   }
 
+  /**
+   * The index must never hold a deadline later than the real one (the sweep would miss us),
+   * and one that has passed while the real one has not is stale (the sweep would poke us on
+   * every run): either way, rewrite it.
+   */
+  private indexNeedsSync(rec: LeaseRecord): boolean {
+    if (rec.indexedState !== rec.state) return true;
+    const actual = indexDeadlineAt(rec) ?? null;
+    const indexed = rec.indexedDeadline ?? null;
+    if (actual === indexed) return false;
+    if (indexed === null || actual === null) return true;
+    return indexed > actual || indexed <= this.now();
+  }
+
   /** Runs every due step, one at a time; concurrent callers share the same run. */
   reconcile(): Promise<void> {
-    this.running ??= (async () => {
-      try {
-        let stepFailed = false;
-        for (let i = 0; i < MAX_STEPS_PER_RUN && !stepFailed; i++) {
-          const rec = this.store.load();
-          const step = rec && planStep(rec, this.now());
-          if (!rec || !step) break;
-          try {
-            await runStep(this.host(), step, rec);
-          } catch (err) {
-            // Provider outcomes never land here (runner classifies them); this is D1 or a bug.
-            console.error(`lease ${rec.id}: step ${step.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
-            stepFailed = true;
-          }
-        }
-        const rec = this.store.load();
-        if (rec && stepFailed) {
-          // Retry later rather than in a hot loop; the record still says what is due.
-          this.armedAt = undefined;
-          await this.ctx.storage.setAlarm(Math.max(nextAlarmAt(rec) ?? 0, this.now() + STEP_FAILURE_RETRY_MS));
-        } else if (rec) {
-          this.armAlarm(rec);
-          if (rec.indexedState !== rec.state || (rec.indexedDeadline ?? Infinity) > (nextAlarmAt(rec) ?? Infinity)) await this.queueIndexSync();
-        }
-      } finally {
-        this.running = undefined;
-      }
-    })();
+    if (!this.running) {
+      const run = this.runDueSteps();
+      this.running = run;
+      // Cleared only by this run, and only after it settled: a run that finished without
+      // ever awaiting must not be left behind as "the current run" forever.
+      void run.finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+    }
     return this.running;
+  }
+
+  private async runDueSteps(): Promise<void> {
+    let stepFailed = false;
+    for (let i = 0; i < MAX_STEPS_PER_RUN && !stepFailed; i++) {
+      const rec = this.store.load();
+      const step = rec && planStep(rec, this.now());
+      if (!rec || !step) break;
+      try {
+        await runStep(this.host(), step, rec);
+      } catch (err) {
+        // Provider outcomes never land here (runner classifies them); this is D1 or a bug.
+        console.error(`lease ${rec.id}: step ${step.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
+        stepFailed = true;
+      }
+    }
+    const rec = this.store.load();
+    if (rec && stepFailed) {
+      // Retry later rather than in a hot loop; the record still says what is due.
+      this.armedAt = undefined;
+      await this.ctx.storage.setAlarm(Math.max(nextAlarmAt(rec) ?? 0, this.now() + STEP_FAILURE_RETRY_MS));
+    } else if (rec) {
+      this.armAlarm(rec);
+      if (this.indexNeedsSync(rec)) await this.queueIndexSync();
+    }
   }
 
   override async alarm(): Promise<void> {
     this.armedAt = undefined; // the alarm that fired is gone; re-arm whatever is next
+    // The run we join may have started before this alarm fired and already be past planning
+    // (in its index write): run once more so whatever is due now runs and the alarm is re-armed.
+    const joined = this.running !== undefined;
     await this.reconcile();
+    if (joined) {
+      this.armedAt = undefined;
+      await this.reconcile();
+    }
   }
 
   private owned(caller: Caller): LeaseRecord | undefined {
     const rec = this.store.load();
-    if (!rec || rec.state === "requested" || (caller !== null && rec.owner !== caller)) return undefined;
+    if (!rec || (caller !== null && rec.owner !== caller)) return undefined;
     return rec;
   }
 
@@ -216,8 +243,14 @@ export class LeaseObject extends DurableObject<Env> {
     }
     const fresh = this.store.load();
     if (!fresh) return NOT_FOUND;
+    if (fresh.state !== "requested") {
+      // Decided while admission was in flight: released by its owner (make sure the index
+      // row we may just have inserted says so), or admitted already by the alarm's retry.
+      await this.queueIndexSync();
+      return { ok: true, value: leaseView(fresh), created: true };
+    }
     if (!admission.admitted) {
-      if (fresh.state === "requested") this.forget();
+      this.forget();
       const message = `${admission.scope === "owner" ? "you already hold" : "the coordinator already holds"} the maximum of ${admission.limit} live leases`;
       return { ok: false, error: { code: "quota_exceeded", message, status: 429 } };
     }
@@ -259,9 +292,11 @@ export class LeaseObject extends DurableObject<Env> {
 
   async release(caller: Caller, options: { action?: ReleaseAction; admin: boolean }): Promise<LeaseResult> {
     const rec = this.owned(caller);
-    const adapter = rec && configuredAdapter(this.env, rec.request.provider);
-    if (options.action && adapter && !adapter.capabilities.releaseActions.includes(options.action)) {
-      const message = `${rec!.request.provider} supports release actions: ${adapter.capabilities.releaseActions.join(", ")}`;
+    // Capabilities are static: check them even while the provider's credentials are absent,
+    // or a "stop" recorded now could never be carried out (nor turned into a destroy) later.
+    const actions = rec && releaseActionsOf(this.env, rec.request.provider);
+    if (rec && options.action && !actions?.includes(options.action)) {
+      const message = `${rec.request.provider} supports release actions: ${(actions ?? [rec.releaseAction]).join(", ")}`;
       return { ok: false, error: { code: "unsupported_release_action", message, status: 400 } };
     }
     return this.mutate(

@@ -32,6 +32,11 @@ export interface Operation {
   /** Earliest time the next attempt may start. */
   nextAt: number;
   lastError?: string;
+  /**
+   * Release only: a create's outcome was still unknown when the release was decided, so a
+   * resource may yet appear under the handle. "Done" is believed only after this time.
+   */
+  settleUntil?: number;
 }
 
 export interface LeaseRecord {

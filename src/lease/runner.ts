@@ -83,7 +83,10 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
     case "admit": {
       const result = await admitInIndex(host.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
       const fresh = host.load();
-      if (!fresh || fresh.state !== "requested") return;
+      if (!fresh) return;
+      // Released by its owner while we asked: the reconcile tail rewrites the index row we may
+      // just have inserted, since a lease released before admission was never indexed.
+      if (fresh.state !== "requested") return;
       if (result.admitted) host.commit(fresh, t.admit(fresh, host.now()), "admitted");
       else host.forget();
       return;

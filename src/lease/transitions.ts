@@ -10,6 +10,12 @@ import { isTerminal, type LeaseRecord, type Operation } from "./record";
 export const MAX_CREATE_ATTEMPTS = 6;
 /** A provider step still in flight after this long belongs to an execution that died. */
 export const OPERATION_STALL_MS = 2 * 60_000;
+/**
+ * After a create whose outcome is unknown (timed out, lost, cut short by a release), a
+ * resource can still appear under the handle: a release keeps looking this long before it
+ * believes "nothing there". Longer than a request timeout plus provider-side lag.
+ */
+export const CREATE_SETTLE_MS = 2 * 60_000;
 
 export interface Failure {
   kind: ProviderErrorKind;
@@ -40,6 +46,8 @@ export interface ReleaseOptions {
   reason: EndReason;
   action: ReleaseAction;
   failure?: { code: string; message: string };
+  /** The provider's view may lag ours (a machine reported gone right after launch). */
+  settle?: boolean;
 }
 
 /** Decide to end the lease. Nothing is abandoned: a release operation is written ahead. */
@@ -52,7 +60,10 @@ export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOpti
   }
   // A parked machine is already stopped: ending the lease means destroying it.
   const action = rec.state === "parked" ? "destroy" : options.action;
-  return { ...base, state: "releasing", op: op("release", now, action) };
+  const createUnknown = rec.op?.kind === "create" && rec.op.status !== "due";
+  const release = op("release", now, action);
+  if (createUnknown || options.settle) release.settleUntil = now + CREATE_SETTLE_MS;
+  return { ...base, state: "releasing", op: release };
 }
 
 export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseRecord {
@@ -127,6 +138,7 @@ export function inspected(rec: LeaseRecord, now: number, status: ResourceStatus,
         reason: "provisioning_failed",
         action: "destroy",
         failure: { code: `machine_${status.phase}`, message: status.detail },
+        settle: status.phase === "gone",
       });
     }
     const probeFailures = (rec.probeFailures ?? 0) + (status.phase === "running" ? 1 : 0);
@@ -153,9 +165,14 @@ export function inspectFailed(rec: LeaseRecord, now: number, failure: Failure): 
 
 export function releaseStepped(rec: LeaseRecord, now: number, step: ReleaseStep): LeaseRecord {
   if (rec.op?.kind !== "release") return rec;
+  const elapsed = now - rec.op.firstAt;
   if (!step.done) {
-    const elapsed = now - rec.op.firstAt;
     return { ...rec, op: { ...rec.op, status: "due", nextAt: now + pollDelayMs(elapsed), lastError: undefined } };
+  }
+  if (rec.op.settleUntil !== undefined && now < rec.op.settleUntil) {
+    // Nothing found yet, but a late resource may still appear: look again until settled.
+    const nextAt = Math.min(rec.op.settleUntil, now + pollDelayMs(elapsed));
+    return { ...rec, op: { ...rec.op, status: "due", nextAt, lastError: undefined } };
   }
   if (rec.op.action === "stop") {
     return { ...rec, state: "parked", op: undefined, parkedAt: now, retainUntil: now + rec.parkRetentionMs, endReason: undefined };

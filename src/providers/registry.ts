@@ -2,7 +2,7 @@
 // Which of them are live is decided by configuration (their credentials are present).
 
 import { lambdaProvider } from "./lambda";
-import type { ProviderAdapter, ProviderConfig, ProviderFactory } from "./types";
+import type { ProviderAdapter, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
 const FACTORIES = new Map<string, ProviderFactory>([[lambdaProvider.name, lambdaProvider]]);
 
@@ -22,6 +22,11 @@ export function findProviderFactory(name: string): ProviderFactory | undefined {
 /** Provider settings come from Worker vars and secrets, never from storage. */
 export function providerConfig(env: Env): ProviderConfig {
   return { deploymentId: env.CRABBOX_DEPLOYMENT_ID, vars: env as unknown as Record<string, string | undefined> };
+}
+
+/** A provider's release actions, known even while it has no credentials (capabilities are static). */
+export function releaseActionsOf(env: Env, name: string): readonly ReleaseAction[] | undefined {
+  return FACTORIES.get(name)?.create(providerConfig(env)).capabilities.releaseActions;
 }
 
 /** The adapter for `name` when it exists and is configured, else undefined. */

@@ -1,6 +1,9 @@
 // The lease lifecycle end to end inside workerd: API → LeaseObject → fake cloud, with the
 // clock injected and alarms fired explicitly.
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { overdueLeases } from "../../../src/ledger/leases";
+import * as t from "../../../src/lease/transitions";
+import { OVERDUE_SLACK_MS } from "../../../src/sweep/overdue";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, mintToken, leaseStub, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState, leaseState } from "../../support/drive";
@@ -239,6 +242,60 @@ describe("write-ahead provider intents", () => {
     const final = await driveUntil(lease.id, token, inState("released"));
     expect(final.state).toBe("released");
     expect(fakeCloud.calls.filter((c) => c.op === "release").length).toBeGreaterThanOrEqual(5);
+    expect(fakeCloud.live()).toEqual([]);
+  });
+
+  it("a create whose outcome is unknown keeps the release looking until a late machine is found", async () => {
+    fakeCloud.inject({ op: "create", kind: "ambiguous" }); // fails before creating anything
+    const lease = await create();
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    expect((await call("POST", `/v1/leases/${lease.id}/release`, { token })).json.state).toBe("releasing");
+    await runDurableObjectAlarm(leaseStub(lease.id)); // nothing under the handle yet
+    expect((await leaseState(lease.id, token)).state).toBe("releasing");
+    // The provider finishes the create late: the release must still find and remove it.
+    fakeCloud.add(`crabbox-crabbox-local-${lease.id}`, { deploymentId: "crabbox-local", leaseId: lease.id });
+    const final = await driveUntil(lease.id, token, inState("released"));
+    expect(Date.parse(final.endedAt) - Date.parse(lease.createdAt)).toBeGreaterThanOrEqual(t.CREATE_SETTLE_MS);
+    expect(fakeCloud.live()).toEqual([]);
+  });
+});
+
+describe("the alarm and the index stay honest", () => {
+  it("a poke with nothing due does not stop later alarms", async () => {
+    const lease = await create({ idleTimeout: "5m" });
+    await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    await leaseStub(lease.id).poke(lease.id); // nothing due: the run ends without awaiting
+    const final = await driveUntil(lease.id, token, inState("released"), 20 * MINUTE);
+    expect(final.endReason).toBe("idle_timeout");
+  });
+
+  it("a healthy lease's index deadline is never stale, so the sweep does not poke it", async () => {
+    const lease = await create({ idleTimeout: "30m" });
+    await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    for (let i = 0; i < 10; i++) {
+      vi.setSystemTime(Date.now() + 5 * MINUTE);
+      await call("POST", `/v1/leases/${lease.id}/touch`, { token });
+      await runDurableObjectAlarm(leaseStub(lease.id));
+    }
+    const row = await env.DB.prepare("SELECT next_deadline_at FROM leases WHERE id = ?").bind(lease.id).first<{ next_deadline_at: number }>();
+    expect(row!.next_deadline_at).toBeGreaterThan(Date.now());
+    expect(await overdueLeases(env.DB, Date.now() + OVERDUE_SLACK_MS, 0, 100)).not.toContain(lease.id);
+  });
+
+  it("a lease released while its admission is in flight ends released, with nothing left", async () => {
+    const id = "racyadmission001";
+    const creating = call("POST", "/v1/leases", { token, body: { id, provider: "fakecloud", sshPublicKey: await sshPublicKey() } });
+    const releasing = call("POST", `/v1/leases/${id}/release`, { token });
+    const [created, released] = await Promise.all([creating, releasing]);
+    expect([200, 201]).toContain(created.status);
+    expect([200, 404]).toContain(released.status); // 404 only if it arrived before the create
+    if (released.status === 404) await call("POST", `/v1/leases/${id}/release`, { token });
+    const final = await driveUntil(id, token, inState("released"));
+    expect(final.state).toBe("released");
+    const row = await env.DB.prepare("SELECT live FROM leases WHERE id = ?").bind(id).first<{ live: number }>();
+    expect(row?.live ?? 0).toBe(0);
     expect(fakeCloud.live()).toEqual([]);
   });
 });
