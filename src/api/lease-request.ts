@@ -53,6 +53,11 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest): { request: 
     ackDeadlineMs: boundedDuration("ackDeadline", body.ackDeadline, config.defaultAckDeadlineMs, Math.max(config.maxAckDeadlineMs, config.defaultAckDeadlineMs), config),
     releaseAction,
   };
+  for (const field of caps.requires) {
+    if (request[field] === undefined) {
+      throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
+    }
+  }
   return { request, adapter };
 }
 

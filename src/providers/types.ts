@@ -35,6 +35,8 @@ export interface ProviderCapabilities {
   readiness: "ssh_banner" | "adapter";
   /** A parked (stopped) resource can be started again. */
   resume: boolean;
+  /** Request fields this provider cannot do without, unless its configuration supplies a default. */
+  requires: readonly ("type" | "region" | "image")[];
   /** How the lease's public key reaches the machine; informational, shown by /v1/providers. */
   keyHandling: "key_object" | "instance_key" | "create_param" | "secret" | "template";
 }
@@ -134,8 +136,14 @@ export interface ProviderAdapter {
   /** Find what an ambiguous create left behind, by handle only. */
   recover(spec: LeaseSpec, handle: string): Promise<RecoverResult>;
   inspect(ref: ResourceRef, spec: LeaseSpec): Promise<ResourceStatus>;
-  /** One step of teardown. Idempotent; call until `done`. */
-  release(ref: ResourceRef, action: ReleaseAction, spec: LeaseSpec): Promise<ReleaseStep>;
+  /**
+   * One step of teardown. Idempotent; call until `done`. A lease releases everything its
+   * handle created (`ref.id` and anything else launched under the handle, then side objects
+   * such as key objects). With `exact`, only `ref.id` is removed and side objects only once
+   * nothing else carries the handle: the orphan sweep's reclaim, which must never touch a
+   * sibling resource a live lease may still claim.
+   */
+  release(ref: ResourceRef, action: ReleaseAction, spec: LeaseSpec, options?: { exact?: boolean }): Promise<ReleaseStep>;
   /** Start a parked resource again (only when capabilities.resume). */
   resume?(ref: ResourceRef, spec: LeaseSpec): Promise<void>;
   /** One page of resources in the account; the sweep keeps the ones with our marker. */

@@ -28,7 +28,7 @@ export async function reclaimSteps(adapter: ProviderAdapter, target: ReclaimTarg
   let step: ReleaseStep = { done: false, detail: "not started" };
   for (let i = 0; i < RELEASE_STEPS_PER_RUN && !step.done; i++) {
     try {
-      step = await adapter.release(ref, "destroy", orphanSpec(target, deploymentId));
+      step = await adapter.release(ref, "destroy", orphanSpec(target, deploymentId), { exact: true });
     } catch (err) {
       return { done: false, error: err instanceof Error ? err.message : String(err) };
     }

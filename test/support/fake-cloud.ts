@@ -124,7 +124,7 @@ function status(machine: FakeMachine | undefined): ResourceStatus {
 
 export const fakeAdapter: ProviderAdapter = {
   name: "fakecloud",
-  capabilities: { releaseActions: ["destroy", "stop"], defaultReleaseAction: "destroy", readiness: "adapter", resume: true, keyHandling: "create_param" },
+  capabilities: { releaseActions: ["destroy", "stop"], defaultReleaseAction: "destroy", readiness: "adapter", resume: true, requires: [], keyHandling: "create_param" },
   defaults: { type: "fake-1x", region: "fake-west" },
   doctor: async () => [{ name: "account", status: "ok", detail: "fake account usable" }],
   catalog: async () => [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }],

@@ -4,7 +4,7 @@ import { Lease, LeaseList, ListLeasesQuery, ReleaseRequest } from "../../contrac
 import { CreatedToken, CreateTokenRequest, TokenInfo, TokenList } from "../../contract/meta";
 import { createToken, listTokens, revokeToken } from "../../ledger/tokens";
 import { forgetToken } from "../auth";
-import { notFound } from "../errors";
+import { badRequest, notFound } from "../errors";
 import { route } from "../route";
 import { answer, leaseStub, list, resolveLease } from "./leases";
 
@@ -40,7 +40,11 @@ export const adminRoutes = [
     body: CreateTokenRequest,
     responses: { 201: CreatedToken },
     errors: [400, 401, 403, 413, 415],
-    handler: async (c, { body }) => c.json(await createToken(c.env.DB, { owner: body.owner, role: body.role ?? "user", label: body.label }, Date.now()), 201),
+    handler: async (c, { body }) => {
+      // "admin" is the bootstrap token's owner: a user token must not share its leases.
+      if (body.owner === "admin" && body.role !== "admin") throw badRequest("invalid_request", 'owner "admin" is reserved for admin tokens');
+      return c.json(await createToken(c.env.DB, { owner: body.owner, role: body.role ?? "user", label: body.label }, Date.now()), 201);
+    },
   }),
   route({
     method: "get",

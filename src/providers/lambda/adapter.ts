@@ -27,6 +27,7 @@ export const LAMBDA_CAPABILITIES: ProviderCapabilities = {
   defaultReleaseAction: "destroy",
   readiness: "ssh_banner",
   resume: false,
+  requires: ["type", "region"],
   keyHandling: "key_object",
 };
 
@@ -115,7 +116,7 @@ export class LambdaAdapter implements ProviderAdapter {
    * One teardown step: terminate what this lease launched, wait until Lambda reports it gone,
    * then delete the lease's SSH key object. Done only when neither remains.
    */
-  async release(ref: ResourceRef, action: ReleaseAction, _spec: LeaseSpec): Promise<ReleaseStep> {
+  async release(ref: ResourceRef, action: ReleaseAction, _spec: LeaseSpec, options: { exact?: boolean } = {}): Promise<ReleaseStep> {
     if (action !== "destroy") throw new ProviderError("unsupported", `Lambda cannot ${action} an instance, only destroy it`);
     if (ref.id) {
       const instance = await this.findInstance(ref.id);
@@ -130,10 +131,17 @@ export class LambdaAdapter implements ProviderAdapter {
     }
     // The recorded instance is gone (or none was recorded): anything else launched under the handle?
     const others = (await this.instancesWithHandle(ref.handle)).filter((instance) => instance.id !== ref.id);
-    const [other] = others;
-    if (others.length > 1) throw new ProviderError("definite", `${others.length} instances carry handle ${ref.handle}; refusing to guess`);
-    const step = other && (await this.terminateStep(other));
-    if (step) return step;
+    if (options.exact) {
+      // The sweep reclaims one orphan; a sibling under the same handle may be a live lease's.
+      if (others.length > 0) return { done: true };
+    } else {
+      // The key name is unique to this lease: every instance launched with it is this lease's,
+      // however many a lost answer and a retry left behind. Terminate them all.
+      const steps = [];
+      for (const other of others) steps.push(await this.terminateStep(other));
+      const pending = steps.find((step) => step !== undefined);
+      if (pending) return pending;
+    }
     await this.deleteKeys(ref.handle);
     return { done: true };
   }

@@ -72,6 +72,7 @@ const CASES: Case[] = [
   { name: "unknown route", method: "GET", path: "/v1/nothing-here", status: 404, code: "route_not_found" },
   { name: "wrong method", method: "PUT", path: "/v1/leases", body: lease({}), status: 405, code: "method_not_allowed" },
   { name: "token for an unknown owner format", path: "/v1/admin/tokens", auth: "admin", body: () => ({ owner: "Has Spaces" }), status: 400, code: "invalid_request" },
+  { name: "user token for the reserved admin owner", path: "/v1/admin/tokens", auth: "admin", body: () => ({ owner: "admin" }), status: 400, code: "invalid_request" },
   { name: "token with an unknown role", path: "/v1/admin/tokens", auth: "admin", body: () => ({ owner: "x", role: "root" }), status: 400, code: "invalid_request" },
   { name: "revoke a token that does not exist", method: "DELETE", path: "/v1/admin/tokens/0000000000000000", auth: "admin", status: 404, code: "not_found" },
   { name: "doctor of an unknown provider", method: "GET", path: "/v1/providers/nope/doctor", status: 400, code: "unknown_provider" },

@@ -213,14 +213,17 @@ describe("release", () => {
     expect(await lambda.release(ref, "destroy", SPEC)).toEqual({ done: true });
   });
 
-  it("without an id, finds the instance by handle; two of them fail closed", async () => {
+  it("without an id, removes every instance launched under the lease's handle, then its key", async () => {
     fake.addKey(HANDLE, SPEC.sshPublicKey);
     fake.addInstance({ sshKeyName: HANDLE });
     expect(await releaseUntilDone({ handle: HANDLE })).toBe(2);
     expect(fake.keys.size).toBe(0);
-    fake.addInstance({ sshKeyName: HANDLE });
-    fake.addInstance({ sshKeyName: HANDLE });
-    expect((await failure(lambda.release({ handle: HANDLE }, "destroy", SPEC))).kind).toBe("definite");
+    fake.addKey(HANDLE, SPEC.sshPublicKey);
+    const first = fake.addInstance({ sshKeyName: HANDLE });
+    const second = fake.addInstance({ sshKeyName: HANDLE });
+    await releaseUntilDone({ handle: HANDLE });
+    expect([fake.instances.get(first)?.status ?? "gone", fake.instances.get(second)?.status ?? "gone"]).not.toContain("active");
+    expect(fake.keys.size).toBe(0);
   });
 
   it("counts an unknown key answering 400 or 404 as already deleted", async () => {

@@ -155,7 +155,7 @@ describe("Lambda adapter on the emulator", () => {
     expect(JSON.stringify(sent)).not.toContain("user_data");
   });
 
-  it("fails closed when two instances carry the lease's key name", async () => {
+  it("never binds one of two instances carrying the lease's key name, but its release removes both", async () => {
     const lambda = adapter();
     const spec = lease("leaseaaaa0007");
     const handle = lambda.handle(spec);
@@ -163,7 +163,25 @@ describe("Lambda adapter on the emulator", () => {
     const twin = await api("POST", "/instance-operations/launch", { region_name: "us-east-1", instance_type_name: "gpu_1x_a10", ssh_key_names: [handle] });
     expect(twin.status).toBe(200);
     expect(await lambda.recover(spec, handle)).toEqual({ kind: "ambiguous", count: 2 });
-    expect((await failure(lambda.release({ handle }, "destroy", spec))).kind).toBe("definite");
+    await releaseUntilDone(lambda, { handle }, spec);
+    await nothingLeft();
+  });
+
+  it("an exact release (the sweep's reclaim) leaves a sibling under the same handle alone", async () => {
+    const lambda = adapter();
+    const spec = lease("leaseaaaa0010");
+    const handle = lambda.handle(spec);
+    const kept = await lambda.create(spec, { handle, number: 1, firstAt: 0 });
+    const twin = await api("POST", "/instance-operations/launch", { region_name: "us-east-1", instance_type_name: "gpu_1x_a10", ssh_key_names: [handle] });
+    const orphanId = ((await twin.json()) as { data: { instance_ids: string[] } }).data.instance_ids[0]!;
+    for (let step = 0; step < MAX_RELEASE_STEPS; step++) {
+      if ((await lambda.release({ handle, id: orphanId }, "destroy", spec, { exact: true })).done) break;
+    }
+    const live = (await state()).instances.filter((i) => i.status !== "terminated");
+    expect(live.map((i) => i.id)).toEqual([kept.id]);
+    expect((await state()).sshKeys.map((k) => k.name)).toEqual([handle]);
+    await releaseUntilDone(lambda, kept, spec);
+    await nothingLeft();
   });
 
   it("counts a key delete answered 400 (unknown id) as gone", async () => {
