@@ -5,6 +5,7 @@
 import * as z from "zod/mini";
 import { HttpClient, classifyStatus, retryAfterMs, type HttpRequest } from "../http";
 import { ProviderError, type ProviderErrorKind } from "../types";
+import { HANDLE_PREFIX } from "./marker";
 import * as wire from "./wire";
 
 export interface LambdaClientOptions {
@@ -55,8 +56,22 @@ export class LambdaClient {
     return this.http.redact(text);
   }
 
-  listInstances(): Promise<wire.Instance[]> {
-    return this.call({ method: "GET", path: "/instances" }, z.array(wire.Instance));
+  /**
+   * Every instance of the account. Items are parsed one by one so that one odd instance of
+   * someone else's cannot blind recovery, release and the sweep for the whole account; an
+   * unparseable item that may carry a crabbox key name or tag still fails the listing (closed).
+   */
+  async listInstances(): Promise<wire.Instance[]> {
+    const items = await this.call({ method: "GET", path: "/instances" }, z.array(z.unknown()));
+    const instances: wire.Instance[] = [];
+    for (const item of items) {
+      const parsed = wire.Instance.safeParse(item);
+      if (parsed.success) instances.push(parsed.data);
+      else if (JSON.stringify(item).includes(HANDLE_PREFIX)) {
+        throw new ProviderError("ambiguous", "GET /instances: an instance that may be ours does not match the published schema");
+      }
+    }
+    return instances;
   }
 
   getInstance(id: string): Promise<wire.Instance> {

@@ -166,6 +166,14 @@ describe("errors", () => {
 });
 
 describe("recover and inspect", () => {
+  it("skips a stranger's instance that breaks the schema, but fails closed on one that may be ours", async () => {
+    const id = fake.addInstance({ sshKeyName: HANDLE });
+    fake.instances.set("odd", { id: "odd", status: "active", name: "someone's box" });
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "found", ref: { handle: HANDLE, id } });
+    fake.instances.set("odd", { id: "odd", status: "active", ssh_key_names: [`${HANDLE}x`] });
+    expect((await failure(lambda.recover(SPEC, HANDLE))).kind).toBe("ambiguous");
+  });
+
   it("finds exactly one live instance by key name, ignoring terminated ones", async () => {
     fake.addInstance({ sshKeyName: HANDLE, status: "terminated" });
     expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "absent" });
