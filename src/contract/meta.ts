@@ -19,7 +19,7 @@ export const ProviderInfo = z.object({
     defaultReleaseAction: ReleaseAction,
     readiness: z.enum(["ssh_banner", "adapter"]),
     resume: z.boolean(),
-    requires: z.array(z.string()),
+    requires: z.optional(z.array(z.string())),
     keyHandling: z.string(),
   }),
   defaults: z.object({ type: z.optional(z.string()), region: z.optional(z.string()) }),
