@@ -1,17 +1,11 @@
 // /v1/admin/sweeps: admins run the sweep (or a dry run) and read the recorded runs; nobody
 // else can. Runs are restricted to the fake cloud: other providers' accounts are shared.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ADMIN_TOKEN, call, mintToken, useFakeClock } from "../../support/api";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, call, mintToken } from "../../support/api";
 import { fakeCloud } from "../../support/fake-cloud";
-import { addMarked, addUnmarked, clearSweepState, GRACE_MS, unknownLeaseId } from "./helpers";
+import { addMarked, addUnmarked, GRACE_MS, unknownLeaseId, useSweepFixture } from "./helpers";
 
-let clock: ReturnType<typeof useFakeClock>;
-beforeEach(async () => {
-  fakeCloud.reset();
-  clock = useFakeClock();
-  await clearSweepState();
-});
-afterEach(() => vi.useRealTimers());
+const fixture = useSweepFixture();
 
 const run = (body: unknown, token = ADMIN_TOKEN) => call("POST", "/v1/admin/sweeps", { token, body });
 
@@ -65,7 +59,7 @@ describe("admin sweep endpoints", () => {
       },
     ]);
 
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     const dry = await run({ dryRun: true, providers: ["fakecloud"] });
     expect(dry.json.dryRun).toBe(true);
     expect(dry.json.providers[0].decisions[0]).toMatchObject({ verdict: "reclaim", action: "dry_run" });
@@ -87,7 +81,7 @@ describe("admin sweep endpoints", () => {
   it("keeps the listing bounded by limit", async () => {
     for (let i = 0; i < 3; i++) {
       expect((await run({ dryRun: true, providers: ["fakecloud"] })).status).toBe(200);
-      clock.advance(1_000);
+      fixture.clock.advance(1_000);
     }
     const listed = await call("GET", "/v1/admin/sweeps?limit=2", { token: ADMIN_TOKEN });
     expect(listed.json.sweeps).toHaveLength(2);

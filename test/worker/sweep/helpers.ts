@@ -1,10 +1,10 @@
 // Helpers for the sweep tests: run the orphan sweep over the fake cloud only (other providers'
 // accounts are shared with other test files), put machines in the account, read decisions.
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { ProviderSweep, SweepDecision, SweepRun } from "../../../src/contract/sweep";
 import { sweepOrphans } from "../../../src/sweep/orphans";
-import { call, mintToken, sshPublicKey } from "../../support/api";
+import { call, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
 import { fakeAdapter, fakeCloud, type FakeMachine } from "../../support/fake-cloud";
 
@@ -79,4 +79,16 @@ export async function liveLease(): Promise<{ id: string; token: string; resource
   const ready = await driveUntil(res.json.id, token, inState("ready"));
   await call("POST", `/v1/leases/${res.json.id}/ack`, { token });
   return { id: res.json.id, token, resourceId: ready.resourceId };
+}
+
+/** Every sweep test starts from an empty fake cloud, no sightings and a fake clock. */
+export function useSweepFixture(): { clock: ReturnType<typeof useFakeClock> } {
+  const fixture = {} as { clock: ReturnType<typeof useFakeClock> };
+  beforeEach(async () => {
+    fakeCloud.reset();
+    fixture.clock = useFakeClock();
+    await clearSweepState();
+  });
+  afterEach(() => vi.useRealTimers());
+  return fixture;
 }

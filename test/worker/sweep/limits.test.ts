@@ -1,23 +1,16 @@
 // The orphan sweep's bounds: a shared account of 10,000 machines in one run, the per-run
 // reclaim budget, and one provider's failure never stopping another's sweep.
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { registerProviderFactory } from "../../../src/providers/registry";
 import { ProviderError } from "../../../src/providers/types";
 import { sweepOrphans } from "../../../src/sweep/orphans";
 import { MAX_RECLAIMS_PER_RUN } from "../../../src/sweep/reclaim";
 import { useFakeClock } from "../../support/api";
 import { fakeAdapter, fakeCloud } from "../../support/fake-cloud";
-import { addMarked, addUnmarked, clearSweepState, fake, GRACE_MS, liveLease, MINUTE, sweep, unknownLeaseId } from "./helpers";
+import { addMarked, addUnmarked, fake, GRACE_MS, liveLease, MINUTE, sweep, unknownLeaseId, useSweepFixture } from "./helpers";
 
-let clock: ReturnType<typeof useFakeClock>;
-
-beforeEach(async () => {
-  fakeCloud.reset();
-  clock = useFakeClock();
-  await clearSweepState();
-});
-afterEach(() => vi.useRealTimers());
+const fixture = useSweepFixture();
 
 describe("bounds", () => {
   it("sweeps an account of 10,000 foreign and unmarked machines plus a few of ours in one run", async () => {
@@ -30,7 +23,7 @@ describe("bounds", () => {
     const first = await sweep();
     expect(first).toMatchObject({ complete: true, seen: 10_002, ours: 2, foreign: 5_000, unmarked: 5_000, claimed: 1, candidates: 1 });
     expect(fakeCloud.calls.filter((c) => c.op === "inventory")).toHaveLength(21);
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     const second = await sweep();
     expect(second).toMatchObject({ complete: true, reclaimed: 1 });
     expect(fakeCloud.machines.get(orphan.id)!.status).toBe("gone");
@@ -43,11 +36,11 @@ describe("budget", () => {
   it("reclaims at most MAX_RECLAIMS_PER_RUN per run, oldest first, and defers the rest to the next run", async () => {
     const orphans = Array.from({ length: MAX_RECLAIMS_PER_RUN + 1 }, () => addMarked(unknownLeaseId()));
     await sweep();
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     const full = await sweep();
     expect(full).toMatchObject({ reclaimable: MAX_RECLAIMS_PER_RUN + 1, reclaimed: MAX_RECLAIMS_PER_RUN });
     expect(full.decisions.filter((d) => d.action === "deferred")).toHaveLength(1);
-    clock.advance(5 * MINUTE);
+    fixture.clock.advance(5 * MINUTE);
     expect(await sweep()).toMatchObject({ reclaimable: 1, reclaimed: 1 });
     expect(orphans.every((m) => m.status === "gone")).toBe(true);
   });
@@ -74,7 +67,7 @@ describe("provider isolation", () => {
       const orphan = addMarked(unknownLeaseId());
       const sweepBoth = () => sweepOrphans(env, Date.now(), { trigger: "cron", providers: ["brokencloud", "fakecloud"] });
       await sweepBoth();
-      clock.advance(GRACE_MS);
+      fixture.clock.advance(GRACE_MS);
       const run = await sweepBoth();
       expect(run.providers.map((p) => p.provider).sort()).toEqual(["brokencloud", "fakecloud"]);
       expect(run.providers.find((p) => p.provider === "brokencloud")).toMatchObject({ complete: false, error: "listing failed on page 1: brokencloud: key revoked", failures: 1 });

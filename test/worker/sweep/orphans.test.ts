@@ -1,15 +1,14 @@
 // The orphan sweep against the fake cloud: what it reclaims, when, and everything it must
 // never touch. Real LeaseObjects answer the claims; the clock moves only when a test moves it.
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
+import { describe, expect, it } from "vitest";
+import { call, leaseStub, mintToken, sshPublicKey } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
 import { fakeCloud } from "../../support/fake-cloud";
 import {
   addMarked,
   addUnmarked,
   candidateRows,
-  clearSweepState,
   decisionFor,
   GRACE_MS,
   liveLease,
@@ -17,16 +16,10 @@ import {
   releaseCalls,
   sweep,
   unknownLeaseId,
+  useSweepFixture,
 } from "./helpers";
 
-let clock: ReturnType<typeof useFakeClock>;
-
-beforeEach(async () => {
-  fakeCloud.reset();
-  clock = useFakeClock();
-  await clearSweepState();
-});
-afterEach(() => vi.useRealTimers());
+const fixture = useSweepFixture();
 
 describe("orphan sweep", () => {
   it("reclaims a machine whose lease record is gone on the second sighting a grace period later, not before", async () => {
@@ -36,13 +29,13 @@ describe("orphan sweep", () => {
     expect(first).toMatchObject({ complete: true, seen: 1, ours: 1, claimed: 0, candidates: 1, reclaimable: 0, reclaimed: 0, failures: 0 });
     expect(decisionFor(first, orphan.id)).toMatchObject({ verdict: "wait", reason: "first sighting", action: "none" });
 
-    clock.advance(GRACE_MS - 1_000);
+    fixture.clock.advance(GRACE_MS - 1_000);
     const early = await sweep();
     expect(decisionFor(early, orphan.id)).toMatchObject({ verdict: "wait", reason: "first seen 599s ago, grace 10m" });
     expect(releaseCalls()).toBe(0);
     expect(orphan.status).toBe("running");
 
-    clock.advance(1_000);
+    fixture.clock.advance(1_000);
     const second = await sweep();
     expect(decisionFor(second, orphan.id)).toMatchObject({ verdict: "reclaim", action: "released" });
     expect(second).toMatchObject({ candidates: 1, reclaimable: 1, reclaimed: 1, failures: 0 });
@@ -58,7 +51,7 @@ describe("orphan sweep", () => {
     for (let run = 0; run < 4; run++) {
       const report = await sweep();
       expect(report).toMatchObject({ ours: 1, claimed: 1, candidates: 0, decisions: [] });
-      clock.advance(GRACE_MS);
+      fixture.clock.advance(GRACE_MS);
       await call("POST", `/v1/leases/${lease.id}/touch`, { token: lease.token });
     }
     expect(releaseCalls()).toBe(0);
@@ -73,7 +66,7 @@ describe("orphan sweep", () => {
     expect(fakeCloud.live()).toHaveLength(1);
     for (let run = 0; run < 3; run++) {
       expect(await sweep()).toMatchObject({ ours: 1, claimed: 1, candidates: 0 });
-      clock.advance(GRACE_MS);
+      fixture.clock.advance(GRACE_MS);
     }
     expect(releaseCalls()).toBe(0);
   });
@@ -87,7 +80,7 @@ describe("orphan sweep", () => {
     const callsBefore = releaseCalls();
 
     expect(decisionFor(await sweep(), lease.resourceId)).toMatchObject({ verdict: "wait", leaseId: lease.id });
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     expect(decisionFor(await sweep(), lease.resourceId)).toMatchObject({ verdict: "reclaim", action: "released" });
     expect(releaseCalls()).toBeGreaterThan(callsBefore);
     expect(fakeCloud.live()).toEqual([]);
@@ -99,7 +92,7 @@ describe("orphan sweep", () => {
     for (let run = 0; run < 4; run++) {
       const report = await sweep();
       expect(report).toMatchObject({ seen: 2, ours: 0, foreign: 1, unmarked: 1, candidates: 0, decisions: [] });
-      clock.advance(GRACE_MS);
+      fixture.clock.advance(GRACE_MS);
     }
     expect(releaseCalls()).toBe(0);
     expect([foreign.status, unmarked.status]).toEqual(["running", "running"]);
@@ -110,9 +103,9 @@ describe("orphan sweep", () => {
     // The provider's clock says the machine is younger than our first sighting of it.
     const young = addMarked(unknownLeaseId(), undefined, Date.now() + 8 * MINUTE);
     await sweep();
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     expect(decisionFor(await sweep(), young.id)).toMatchObject({ verdict: "wait", reason: "created 2m ago, grace 10m" });
-    clock.advance(8 * MINUTE);
+    fixture.clock.advance(8 * MINUTE);
     expect(decisionFor(await sweep(), young.id)).toMatchObject({ verdict: "reclaim", action: "released" });
   });
 
@@ -128,7 +121,7 @@ describe("orphan sweep", () => {
   it("keeps a failed reclaim recorded and finishes it in a later run", async () => {
     const orphan = addMarked(unknownLeaseId());
     await sweep();
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     fakeCloud.inject({ op: "release", kind: "ambiguous", skip: 1 }); // terminate goes through, the confirmation fails
     const failed = await sweep();
     expect(decisionFor(failed, orphan.id)).toMatchObject({ verdict: "reclaim", action: "failed", detail: "fake release: 503 service unavailable" });
@@ -138,7 +131,7 @@ describe("orphan sweep", () => {
       { resource_id: orphan.id, first_seen_at: Date.now() - GRACE_MS, reclaim_started_at: Date.now(), attempts: 1, last_error: "fake release: 503 service unavailable" },
     ]);
 
-    clock.advance(5 * MINUTE);
+    fixture.clock.advance(5 * MINUTE);
     const next = await sweep();
     expect(decisionFor(next, orphan.id)).toMatchObject({ verdict: "reclaim", reason: "reclaim in progress", action: "released" });
     expect(fakeCloud.live()).toEqual([]);
@@ -157,7 +150,7 @@ describe("fail closed", () => {
     expect(await candidateRows()).toHaveLength(2);
     gone.status = "gone";
 
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     fakeCloud.inject({ op: "inventory", kind: "ambiguous", skip: 1 });
     const partial = await sweep();
     expect(partial).toMatchObject({ complete: false, seen: 2, reclaimed: 0, failures: 1, decisions: [] });
@@ -182,13 +175,13 @@ describe("dry run", () => {
     expect(decisionFor(dry0, orphan.id)).toMatchObject({ verdict: "wait", reason: "first sighting" });
     expect(await candidateRows()).toEqual([]);
 
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     const dry1 = await sweep(true);
     expect(decisionFor(dry1, orphan.id)).toMatchObject({ verdict: "wait", reason: "first sighting" }); // the dry run recorded no sighting
     const real1 = await sweep();
     expect(strip(real1)).toEqual(strip(dry1));
 
-    clock.advance(GRACE_MS);
+    fixture.clock.advance(GRACE_MS);
     const dry2 = await sweep(true);
     expect(decisionFor(dry2, orphan.id)).toMatchObject({ verdict: "reclaim", action: "dry_run" });
     expect(dry2).toMatchObject({ reclaimable: 1, reclaimed: 0 });
