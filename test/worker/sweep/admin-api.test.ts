@@ -2,7 +2,6 @@
 // else can. Runs are restricted to the fake cloud: other providers' accounts are shared.
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, mintToken } from "../../support/api";
-import { fakeCloud } from "../../support/fake-cloud";
 import { addMarked, addUnmarked, GRACE_MS, unknownLeaseId, useSweepFixture } from "./helpers";
 
 const fixture = useSweepFixture();

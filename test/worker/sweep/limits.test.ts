@@ -6,7 +6,6 @@ import { registerProviderFactory } from "../../../src/providers/registry";
 import { ProviderError } from "../../../src/providers/types";
 import { sweepOrphans } from "../../../src/sweep/orphans";
 import { MAX_RECLAIMS_PER_RUN } from "../../../src/sweep/reclaim";
-import { useFakeClock } from "../../support/api";
 import { fakeAdapter, fakeCloud } from "../../support/fake-cloud";
 import { addMarked, addUnmarked, fake, GRACE_MS, liveLease, MINUTE, sweep, unknownLeaseId, useSweepFixture } from "./helpers";
 
