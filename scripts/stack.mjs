@@ -1,5 +1,6 @@
-// The local stack behind `npm start` and the end-to-end tests: local D1 migrations, the provider
-// emulators (test/emulators/serve.ts), the coordinator under `wrangler dev`, and a dev token.
+// The local stack behind `npm start`, the end-to-end tests and `npm run bench`: local D1
+// migrations, the provider emulators (test/emulators/serve.ts), the coordinator under
+// `wrangler dev`, and a dev token.
 // startStack() resolves once the coordinator answers /v1/health; stop() ends every process.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -25,8 +26,15 @@ const OFFLINE_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLE
  * @property {string} [ackDeadline] DEFAULT_ACK_DEADLINE override, e.g. "20s" (env CRABBOX_ACK_DEADLINE)
  * @property {number} [bootMs] emulated machine boot time (serve.ts default: 3000)
  * @property {number} [launchIntervalMs] emulated launch throttle (serve.ts default: 12000)
+ * @property {number} [terminateMs] emulated machine termination time (serve.ts default: 1000)
+ * @property {Record<string, Record<string, number>>} [capacity] emulated capacity, region → type → count
  * @property {Record<string, string>} [vars] more `--var NAME:VALUE` for the coordinator
  * @property {string} [persistTo] local DO/D1 state directory (wrangler default: .wrangler/state)
+ * @property {boolean} [testScheduled] serve /__scheduled to run the cron by hand (default true)
+ * @property {string} [logLevel] wrangler dev `--log-level` (wrangler default: log)
+ * @property {number} [inspectorPort] wrangler dev `--inspector-port` (wrangler default: 9229 or the next free)
+ * @property {boolean} [ignoreDevVars] never use .dev.vars credentials: always the emulator, a random admin token
+ * @property {{owner: string, label: string}} [tokenFor] the minted token (default owner "dev", label "npm start")
  * @property {string} [root] project root
  * @property {(source: string, line: string) => void} [onOutput] child output (default: stderr, prefixed)
  * @property {(message: string) => void} [log] progress messages (default: stderr)
@@ -91,12 +99,12 @@ async function waitForHealth(url, wrangler) {
   }
 }
 
-/** @param {string} url @param {string} adminToken */
-async function mintDevToken(url, adminToken) {
+/** @param {string} url @param {string} adminToken @param {{owner: string, label: string}} tokenFor */
+async function mintDevToken(url, adminToken, tokenFor) {
   const res = await fetch(`${url}/v1/admin/tokens`, {
     method: "POST",
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ owner: "dev", role: "user", label: "npm start" }),
+    body: JSON.stringify({ owner: tokenFor.owner, role: "user", label: tokenFor.label }),
   });
   // A non-JSON answer (a workerd error page) is reported below by its status alone.
   const body = await res.json().catch(() => undefined);
@@ -104,6 +112,16 @@ async function mintDevToken(url, adminToken) {
     throw new Error(`minting a dev token failed: HTTP ${res.status} ${JSON.stringify(body?.error ?? body)}`);
   }
   return body.token;
+}
+
+/** @param {string} emulatorUrl @param {Record<string, unknown>} config */
+async function configureEmulator(emulatorUrl, config) {
+  const res = await fetch(`${emulatorUrl}/_emulator/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(config),
+  });
+  if (!res.ok) throw new Error(`configuring the emulator failed: HTTP ${res.status} ${await res.text()}`);
 }
 
 /**
@@ -117,7 +135,7 @@ export async function startStack(options = {}) {
   const emulatorPort = options.emulatorPort ?? envPort(process.env.CRABBOX_EMULATOR_PORT, "CRABBOX_EMULATOR_PORT") ?? 0;
   const ackDeadline = options.ackDeadline ?? (process.env.CRABBOX_ACK_DEADLINE || undefined);
   const persist = options.persistTo ? ["--persist-to", options.persistTo] : [];
-  const devVars = readDevVars(root);
+  const devVars = options.ignoreDevVars ? {} : readDevVars(root);
   const realLambda = Boolean(devVars.LAMBDA_API_KEY);
   const adminToken = devVars.CRABBOX_ADMIN_TOKEN || `crabbox-admin-${randomBytes(24).toString("hex")}`;
   const url = `http://${HOST}:${port}`;
@@ -142,6 +160,7 @@ export async function startStack(options = {}) {
     const emulatorArgs = ["--port", String(emulatorPort), "--api-key", emulatorKey];
     if (options.bootMs !== undefined) emulatorArgs.push("--boot-ms", String(options.bootMs));
     if (options.launchIntervalMs !== undefined) emulatorArgs.push("--launch-interval-ms", String(options.launchIntervalMs));
+    if (options.terminateMs !== undefined) emulatorArgs.push("--terminate-ms", String(options.terminateMs));
     const emulators = startGroup({
       name: "emulators",
       command: process.execPath,
@@ -151,6 +170,7 @@ export async function startStack(options = {}) {
     });
     running.push(emulators);
     const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}}} */ (await emulatorInfo(emulators));
+    if (options.capacity) await configureEmulator(emulator.lambda.url, { capacity: options.capacity });
 
     /** @type {Record<string, string>} */
     const vars = { ...options.vars };
@@ -165,23 +185,25 @@ export async function startStack(options = {}) {
     if (ackDeadline) vars.DEFAULT_ACK_DEADLINE = ackDeadline;
 
     log(`starting the coordinator (wrangler dev) on ${url}...`);
+    const devArgs = ["exec", "--", "wrangler", "dev", "--port", String(port), "--ip", HOST, "--show-interactive-dev-session=false", ...persist];
+    if (options.testScheduled ?? true) devArgs.push("--test-scheduled");
+    if (options.logLevel) devArgs.push("--log-level", options.logLevel);
+    if (options.inspectorPort !== undefined) devArgs.push("--inspector-port", String(options.inspectorPort));
     const wrangler = startGroup({
       name: "wrangler",
       command: "npm",
-      args: [
-        "exec", "--", "wrangler", "dev", "--port", String(port), "--ip", HOST, "--test-scheduled",
-        "--show-interactive-dev-session=false", ...persist,
-        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-      ],
+      args: [...devArgs, ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`])],
       cwd: root,
       env: OFFLINE_ENV,
       onLine: onOutput,
     });
     running.push(wrangler);
     await waitForHealth(url, wrangler);
-    const token = await mintDevToken(url, adminToken);
+    const token = await mintDevToken(url, adminToken, options.tokenFor ?? { owner: "dev", label: "npm start" });
     const adminTokenFromDevVars = Boolean(devVars.CRABBOX_ADMIN_TOKEN);
-    return { url, token, adminToken, adminTokenFromDevVars, realLambda, emulator, stop };
+    // The group of npm → wrangler → workerd (its leader's pid): the bench finds workerd in it to read its CPU time.
+    const wranglerPgid = /** @type {number} */ (wrangler.child.pid);
+    return { url, token, adminToken, adminTokenFromDevVars, realLambda, emulator, wranglerPgid, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,46 +1,19 @@
-// Child processes of the bench: spawned detached in their own process group and stopped by
-// group (wrangler leaves workerd behind otherwise), plus CPU time read from /proc.
+// Processes for the bench: one-shot builds run to completion (the stack itself is started and
+// stopped by scripts/stack.mjs), and process groups and CPU time read from /proc.
 import { spawn } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 
-const STOP_GRACE_MS = 5_000;
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux; /proc/<pid>/stat counts in these ticks
 
-/** Spawns `command` in a new process group; stdout/stderr are appended to `logFile`. */
-export function spawnGroup(command, args, { env, logFile, pipeStdout = false } = {}) {
-  const child = spawn(command, args, {
-    detached: true,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const log = createWriteStream(logFile, { flags: "a" });
-  if (!pipeStdout) child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return { child, log, exited, stop: () => stopGroup(child.pid, exited) };
-}
-
-async function stopGroup(pid, exited) {
-  const signal = (sig) => {
-    try {
-      process.kill(-pid, sig);
-    } catch (err) {
-      if (err.code !== "ESRCH") throw err; // ESRCH: the group is already gone
-    }
-  };
-  signal("SIGTERM");
-  const timer = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS, "timeout"));
-  if ((await Promise.race([exited, timer])) === "timeout") signal("SIGKILL");
-  // The leader may exit before its children (workerd): make sure none of the group survives.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  if (groupMembers(pid).length) signal("SIGKILL");
-}
-
-/** Runs a command to completion; rejects with its log tail on a non-zero exit. */
+/** Runs a one-shot command (a build) in its own process group; its output is appended to `logFile`. */
 export async function runToEnd(command, args, { env, logFile }) {
-  const { exited } = spawnGroup(command, args, { env, logFile });
-  const { code } = await exited;
+  const child = spawn(command, args, { detached: true, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const log = createWriteStream(logFile, { flags: "a" });
+  // end: false — two sources share one log; whichever ends first must not close it under the other.
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const code = await new Promise((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}; see ${logFile}`);
 }
 
