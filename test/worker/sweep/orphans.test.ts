@@ -1,7 +1,8 @@
 // The orphan sweep against the fake cloud: what it reclaims, when, and everything it must
 // never touch. Real LeaseObjects answer the claims; the clock moves only when a test moves it.
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { LeaseObject } from "../../../src/lease/object";
+import { describe, expect, it, vi } from "vitest";
 import { call, leaseStub, mintToken, sshPublicKey } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
 import { fakeCloud } from "../../support/fake-cloud";
@@ -44,6 +45,24 @@ describe("orphan sweep", () => {
 
     const after = await sweep();
     expect(after).toMatchObject({ seen: 0, candidates: 0, decisions: [] });
+  });
+
+  it("holds a machine whose lease object cannot answer, and reclaims nothing of it", async () => {
+    const orphan = addMarked(unknownLeaseId());
+    await sweep();
+    fixture.clock.advance(GRACE_MS);
+    const claims = vi.spyOn(LeaseObject.prototype, "claims").mockRejectedValue(new Error("object overloaded"));
+    try {
+      const report = await sweep();
+      expect(decisionFor(report, orphan.id)).toMatchObject({ verdict: "hold", action: "none" });
+      expect(releaseCalls()).toBe(0);
+      expect(orphan.status).toBe("running");
+    } finally {
+      claims.mockRestore();
+    }
+    // Once the object answers again, the earlier sighting still counts: reclaimed at once.
+    const after = await sweep();
+    expect(decisionFor(after, orphan.id)).toMatchObject({ verdict: "reclaim", action: "released" });
   });
 
   it("never touches the machine of a live lease, however long it runs", async () => {
