@@ -17,6 +17,15 @@ const SLOW_POLL_MS = 10_000;
 const FAST_POLL_WINDOW_MS = 2 * 60_000;
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 5 * 60_000;
+/**
+ * A release's retries are capped far lower: the machine bills while we wait, and the
+ * account's pacing point (src/pacing/) already keeps us under the provider's rate limit.
+ */
+export const RELEASE_RETRY_MAX_MS = 30_000;
+/** How often a lease looks under its handle while an ambiguous create settles. */
+export const SETTLE_LOOK_MS = 10_000;
+/** A live machine reported gone is looked at once more this much later before it is given up. */
+export const GONE_RECHECK_MS = 5_000;
 
 /**
  * Provider polling (boot watch, teardown confirmation): a few quick looks first, since fast
@@ -27,9 +36,9 @@ export function pollDelayMs(sinceMs: number): number {
   return sinceMs < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : SLOW_POLL_MS;
 }
 
-/** Capped exponential backoff for failed provider calls; `attempts` counts from 1. */
-export function backoffMs(attempts: number): number {
-  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
+/** Capped exponential backoff for failed provider calls; `failures` counts consecutive ones from 1. */
+export function backoffMs(failures: number, capMs = RETRY_MAX_MS): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, failures - 1), capMs);
 }
 
 export interface Deadlines {
@@ -51,7 +60,8 @@ export function deadlines(rec: LeaseRecord): Deadlines {
     case "active":
       return { ttl, idle: rec.lastTouchAt + rec.idleTimeoutMs };
     case "parked":
-      return { retention: rec.retainUntil };
+      // The TTL is a hard end for the machine whatever the release action (DESIGN.md "Stop").
+      return { ttl, retention: rec.retainUntil };
     default:
       return {};
   }
@@ -108,8 +118,12 @@ export function planStep(rec: LeaseRecord, now: number): Step | undefined {
   if (reason) return { kind: "expire", reason };
   const op = rec.op;
   if (op && op.nextAt <= now) {
-    if (op.kind === "create") return op.status === "due" ? { kind: "create" } : { kind: "recover" };
-    return { kind: op.kind };
+    if (op.kind !== "create") return { kind: op.kind };
+    if (op.status === "due") return { kind: "create" };
+    // Outcome unknown. Where the provider's create is idempotent by handle (fal's
+    // Idempotency-Key), replaying it inside the settle window is the recovery.
+    const replayable = rec.createPolicy?.idempotent && (!rec.unsettled || now < rec.unsettled.until);
+    return replayable ? { kind: "create" } : { kind: "recover" };
   }
   if (rec.pollAt !== undefined && rec.pollAt <= now) return { kind: "inspect" };
   return undefined;

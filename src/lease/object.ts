@@ -10,7 +10,7 @@ import { admit as admitInIndex, syncIndex } from "../ledger/leases";
 import { releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
 import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
-import { isTerminal, type LeaseRecord, type LeaseRequest } from "./record";
+import { isTerminal, type CreateSettlePolicy, type LeaseRecord, type LeaseRequest } from "./record";
 import { runStep, type RunnerHost } from "./runner";
 import { LeaseStore } from "./store";
 import * as t from "./transitions";
@@ -31,6 +31,10 @@ export interface CreateInput {
   handle: string;
   request: LeaseRequest;
   requestHash: string;
+  /** The adapter's declared settle policy, recorded so the pure machine can apply it. */
+  createPolicy: CreateSettlePolicy;
+  /** The client minted the id (and so can retry with it); false when the Worker minted it. */
+  idFromClient: boolean;
 }
 
 /** `null` is an admin acting on any owner's lease. */
@@ -47,6 +51,8 @@ export class LeaseObject extends DurableObject<Env> {
   /** The alarm time this instance last set; unknown (undefined) after a restart. */
   private armedAt?: number | null;
   private indexing: Promise<void> = Promise.resolve();
+  /** The admission decision in progress: creates that join a `requested` lease await it. */
+  private admitting?: Promise<LeaseResult>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,7 +85,9 @@ export class LeaseObject extends DurableObject<Env> {
     // Repeated notes (a health poll every minute) are logged once, not every time.
     if (note) this.lastNote = note;
     this.armAlarm(next);
-    if (prev.state !== next.state) this.queueIndexSync();
+    // State changes go to the index; so does a deadline that moved earlier than the indexed
+    // one (a touch shortening the idle timeout), or the sweep's backstop would come too late.
+    if (prev.state !== next.state || this.indexIsLate(next)) void this.queueIndexSync();
     for (const wake of this.waiters) wake();
   }
 
@@ -100,6 +108,11 @@ export class LeaseObject extends DurableObject<Env> {
     else void this.ctx.storage.setAlarm(at);
   }
 
+  private indexIsLate(rec: LeaseRecord): boolean {
+    const actual = indexDeadlineAt(rec);
+    return actual !== undefined && rec.indexedDeadline != null && actual < rec.indexedDeadline;
+  }
+
   /** Index writes are chained so they land in order; each writes the freshest state. */
   private queueIndexSync(): Promise<void> {
     this.indexing = this.indexing.then(async () => {
@@ -107,9 +120,10 @@ export class LeaseObject extends DurableObject<Env> {
       if (!rec || rec.state === "requested") return;
       const deadline = indexDeadlineAt(rec) ?? null;
       try {
-        await syncIndex(this.env.DB, rec, deadline ?? undefined, this.now());
+        const changed = await syncIndex(this.env.DB, rec, deadline ?? undefined, this.now());
+        // Recorded as synced only when the row really took it; otherwise the next run retries.
         const fresh = this.store.load();
-        if (fresh) this.store.save({ ...fresh, indexedState: rec.state, indexedDeadline: deadline });
+        if (fresh && changed) this.store.save({ ...fresh, indexedState: rec.state, indexedDeadline: deadline });
       } catch (err) {
         // The next run repairs it (indexedState differs); the sweep still finds us meanwhile.
         console.error(`lease ${rec.id}: index write failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -147,6 +161,8 @@ export class LeaseObject extends DurableObject<Env> {
   }
 
   private async runDueSteps(): Promise<void> {
+    // A create call deciding admission owns that step: let it finish before planning.
+    if (this.admitting) await this.admitting;
     let stepFailed = false;
     for (let i = 0; i < MAX_STEPS_PER_RUN && !stepFailed; i++) {
       const rec = this.store.load();
@@ -208,8 +224,14 @@ export class LeaseObject extends DurableObject<Env> {
   async create(input: CreateInput): Promise<LeaseResult> {
     const existing = this.store.load();
     if (existing) {
-      if (existing.owner === input.owner && existing.requestHash === input.requestHash) return { ok: true, value: leaseView(existing), created: false };
-      return { ok: false, error: { code: "lease_conflict", message: "a lease with this id exists with a different request", status: 409 } };
+      if (existing.owner !== input.owner || existing.requestHash !== input.requestHash) {
+        return { ok: false, error: { code: "lease_conflict", message: "a lease with this id exists with a different request", status: 409 } };
+      }
+      if (existing.state !== "requested") return { ok: true, value: leaseView(existing), created: false };
+      // Joining a lease still being admitted: answer with the admission's outcome, never a 200
+      // for a lease that is refused a moment later.
+      const outcome = await (this.admitting ?? this.decideAdmission());
+      return outcome.ok ? { ...outcome, created: false } : outcome;
     }
     const config = loadConfig(this.env);
     const now = this.now();
@@ -221,6 +243,8 @@ export class LeaseObject extends DurableObject<Env> {
       requestHash: input.requestHash,
       releaseAction: input.request.releaseAction,
       handle: input.handle,
+      createPolicy: input.createPolicy,
+      idFromClient: input.idFromClient,
       state: "requested",
       createdAt: now,
       lastTouchAt: now,
@@ -232,20 +256,44 @@ export class LeaseObject extends DurableObject<Env> {
     this.store.save(rec);
     this.store.log(now, "state", "requested", `requested ${input.request.provider} by ${input.owner}`);
     this.armAlarm(rec);
+    return this.decideAdmission();
+  }
+
+  /** One admission decision at a time; every create that asks meanwhile shares its outcome. */
+  private decideAdmission(): Promise<LeaseResult> {
+    const run = this.runAdmission();
+    this.admitting = run;
+    void run.finally(() => {
+      if (this.admitting === run) this.admitting = undefined;
+    });
+    return run;
+  }
+
+  private async runAdmission(): Promise<LeaseResult> {
+    const rec = this.store.load();
+    if (!rec) return NOT_FOUND;
+    const config = loadConfig(this.env);
     let admission;
     try {
-      admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+      admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, this.now());
     } catch (err) {
+      console.error(`lease ${rec.id}: admission failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (rec.idFromClient === false) {
+        // Nobody can retry with an id they were never told: forget the lease, so no alarm
+        // admits it later and launches a machine its client cannot know about. An index row
+        // the failed insert may still have written is closed by the sweep (no record behind it).
+        if (this.store.load()?.state === "requested") this.forget();
+        return { ok: false, error: { code: "internal_error", message: "admission is temporarily unavailable; nothing was created, retry", status: 503 } };
+      }
       // The insert may or may not have landed: the alarm asks again (idempotent by id), and a
       // retried create with the same id joins whatever came of it.
-      console.error(`lease ${rec.id}: admission failed: ${err instanceof Error ? err.message : String(err)}`);
       return { ok: false, error: { code: "internal_error", message: "admission is temporarily unavailable; retry with the same id", status: 503 } };
     }
     const fresh = this.store.load();
     if (!fresh) return NOT_FOUND;
     if (fresh.state !== "requested") {
-      // Decided while admission was in flight: released by its owner (make sure the index
-      // row we may just have inserted says so), or admitted already by the alarm's retry.
+      // Released by its owner while admission was in flight: make sure the index row we may
+      // just have inserted says so.
       await this.queueIndexSync();
       return { ok: true, value: leaseView(fresh), created: true };
     }
@@ -324,6 +372,9 @@ export class LeaseObject extends DurableObject<Env> {
   async poke(leaseId: string): Promise<{ state: LeaseState | "missing" }> {
     await this.reconcile();
     const rec = this.store.load();
+    // The sweep found the index row overdue: whatever the record believes was synced, write
+    // the row again (a write that matched nothing, or landed out of order, is repaired here).
+    if (rec && rec.state !== "requested") await this.queueIndexSync();
     if (!rec) {
       await this.env.DB.prepare("UPDATE leases SET live = 0, state = 'failed', end_reason = 'provider_lost', updated_at = ? WHERE id = ? AND live = 1")
         .bind(this.now(), leaseId)

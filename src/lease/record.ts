@@ -28,7 +28,16 @@ export interface Operation {
   status: "due" | "in_flight" | "ambiguous";
   /** Attempts started so far. */
   attempts: number;
+  /**
+   * Consecutive failed calls. Backoff grows with these only: a successful call (a release
+   * step that says "still terminating") resets it, so waiting never inflates the next delay.
+   */
+  failures?: number;
+  /** Create only: attempts whose outcome was ambiguous (the give-up count). */
+  ambiguousOutcomes?: number;
   firstAt: number;
+  /** When the latest attempt's request left. */
+  sentAt?: number;
   /** Earliest time the next attempt may start. */
   nextAt: number;
   lastError?: string;
@@ -37,6 +46,17 @@ export interface Operation {
    * resource may yet appear under the handle. "Done" is believed only after this time.
    */
   settleUntil?: number;
+}
+
+/**
+ * How this lease's provider settles an ambiguous create (DESIGN.md "Ambiguity settles"),
+ * recorded at creation from the adapter's declaration so the pure machine can apply it.
+ */
+export interface CreateSettlePolicy {
+  /** How long after it was sent an ambiguous create can still surface. */
+  settleMs: number;
+  /** Replaying the create with the same handle is itself the recovery (fal's Idempotency-Key). */
+  idempotent: boolean;
 }
 
 export interface LeaseRecord {
@@ -49,6 +69,15 @@ export interface LeaseRecord {
   releaseAction: ReleaseAction;
   /** The provider's idempotency handle for this lease: also its ownership marker. */
   handle: string;
+  /** False when the Worker minted the id: then no client can retry with it. */
+  idFromClient?: boolean;
+  /** Absent on records written before it existed: the machine then uses the default policy. */
+  createPolicy?: CreateSettlePolicy;
+  /**
+   * The first create attempt whose outcome is still unknown: until `until` passes (or the
+   * resource is found) the lease never creates anew and never goes terminal.
+   */
+  unsettled?: { since: number; until: number };
   state: LeaseState;
   endReason?: EndReason;
   failure?: { code: string; message: string };
@@ -58,6 +87,8 @@ export interface LeaseRecord {
   acknowledgedAt?: number;
   lastTouchAt: number;
   parkedAt?: number;
+  /** When the lease was first parked: retention counts from here and is never reset. */
+  firstParkedAt?: number;
   /** While parked: the machine is destroyed when this passes. */
   retainUntil?: number;
   parkRetentionMs: number;
@@ -71,6 +102,11 @@ export interface LeaseRecord {
   /** What the D1 index last recorded, so a failed index write is repaired on the next run. */
   indexedState?: LeaseState;
   indexedDeadline?: number | null;
+  /**
+   * When the provider first said the machine is gone: one answer may be a transient 404, so a
+   * live lease is given up only when a second look, a little later, says the same.
+   */
+  goneSeenAt?: number;
   /** Consecutive polls that found the machine running but not yet answering SSH. */
   probeFailures?: number;
 }

@@ -81,6 +81,12 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
   const spec = leaseSpec(rec, config.deploymentId);
   switch (step.kind) {
     case "admit": {
+      // Only a create call that died mid-admission leaves this to the alarm. A Worker-minted
+      // id never reached its client, so nobody could use (or release) what we would launch.
+      if (rec.idFromClient === false) {
+        host.forget();
+        return;
+      }
       const result = await admitInIndex(host.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
       const fresh = host.load();
       if (!fresh) return;
@@ -111,7 +117,9 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
     case "release": {
       const started = t.startAttempt(rec, now);
       const action = rec.op!.action ?? "destroy";
-      host.commit(rec, started, `release (${action}) attempt ${started.op!.attempts}`);
+      // Logged once: a release that waits for termination polls many times, and the event
+      // log records changes (outcomes, failures), not polls.
+      host.commit(rec, started, started.op!.attempts === 1 ? `release (${action}) started` : undefined);
       const ref = rec.resource ?? { handle: rec.handle };
       await bracket(host, () => adapterFor(host, rec).release(ref, action, spec), t.releaseStepped, t.releaseFailed, (v, isError) =>
         isError ? errorNote("release")(v, true) : (v as { done: boolean }).done ? "release confirmed by provider" : "release in progress",
@@ -146,7 +154,13 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
           const adapter = adapterFor(host, rec);
           const status = await adapter.inspect(ref, spec);
           if (status.phase !== "running") return { status, routeReady: false };
-          if (adapter.capabilities.readiness === "adapter") return { status, routeReady: status.ready };
+          // Once ready, the provider's status poll watches the lease: no SSH connection every
+          // minute (noise, and a login-failure ban risk). The client's ack was the final proof.
+          if (rec.state !== "provisioning") return { status, routeReady: true };
+          // A gateway answers a banner before the machine behind it exists: only a direct
+          // route's banner means the machine's sshd is up (DESIGN.md "Readiness through gateways").
+          const caps = adapter.capabilities;
+          if (caps.readiness === "adapter" || caps.route !== "direct") return { status, routeReady: status.ready };
           const ep = status.endpoint;
           return { status, routeReady: ep.kind === "ssh" && (await sshBannerAnswers(ep.host, ep.port)) };
         },

@@ -3,19 +3,20 @@
 
 import type { EndReason } from "../contract/lease";
 import type { ProviderErrorKind, ReleaseAction, ReleaseStep, ResourceRef, ResourceStatus, RecoverResult } from "../providers/types";
-import { backoffMs, HEALTH_POLL_MS, pollDelayMs } from "./deadlines";
-import { isTerminal, type LeaseRecord, type Operation } from "./record";
+import { backoffMs, deadlines, GONE_RECHECK_MS, HEALTH_POLL_MS, pollDelayMs, RELEASE_RETRY_MAX_MS, SETTLE_LOOK_MS } from "./deadlines";
+import { isTerminal, type CreateSettlePolicy, type LeaseRecord, type Operation } from "./record";
 
 /** A create that keeps coming back ambiguous-then-absent is given up after this many tries. */
 export const MAX_CREATE_ATTEMPTS = 6;
 /** A provider step still in flight after this long belongs to an execution that died. */
 export const OPERATION_STALL_MS = 2 * 60_000;
 /**
- * After a create whose outcome is unknown (timed out, lost, cut short by a release), a
- * resource can still appear under the handle: a release keeps looking this long before it
- * believes "nothing there". Longer than a request timeout plus provider-side lag.
+ * The settle window of providers that declare none: after a create whose outcome is unknown
+ * (timed out, lost, cut short by a restart) a resource can still appear under the handle this
+ * long. Longer than a request timeout plus provider-side lag.
  */
 export const CREATE_SETTLE_MS = 2 * 60_000;
+export const DEFAULT_CREATE_POLICY: CreateSettlePolicy = { settleMs: CREATE_SETTLE_MS, idempotent: false };
 
 export interface Failure {
   kind: ProviderErrorKind;
@@ -24,17 +25,46 @@ export interface Failure {
 }
 
 export class TransitionError extends Error {
-  constructor(readonly code: "invalid_state" | "unsupported_release_action", message: string) {
+  constructor(readonly code: "invalid_state" | "unsupported_release_action" | "lease_expired", message: string) {
     super(message);
   }
 }
 
 function op(kind: Operation["kind"], now: number, action?: ReleaseAction): Operation {
-  return { kind, action, status: "due", attempts: 0, firstAt: now, nextAt: now };
+  return { kind, action, status: "due", attempts: 0, failures: 0, firstAt: now, nextAt: now };
 }
 
-function retryAt(now: number, attempts: number, failure: Failure): number {
-  return now + Math.max(failure.retryAfterMs ?? 0, backoffMs(attempts));
+/**
+ * The operation after one more failed call: backoff grows with consecutive failures only. A
+ * rate limit is the account's pace, not this lease's fault: it waits the time it was told
+ * (the pacing point spreads waiters out) and does not grow the backoff.
+ */
+function failedOnce(o: Operation, now: number, failure: Failure, status: Operation["status"], capMs?: number): Operation {
+  if (failure.kind === "rate_limited") {
+    return { ...o, status, nextAt: now + (failure.retryAfterMs ?? backoffMs(1)), lastError: failure.message };
+  }
+  const failures = (o.failures ?? 0) + 1;
+  const nextAt = now + Math.max(failure.retryAfterMs ?? 0, backoffMs(failures, capMs));
+  return { ...o, status, failures, nextAt, lastError: failure.message };
+}
+
+const policyOf = (rec: LeaseRecord) => rec.createPolicy ?? DEFAULT_CREATE_POLICY;
+
+/**
+ * Remembers that a create sent at `sentAt` may still surface. The window only ever grows: the
+ * lease neither creates anew nor goes terminal until every unknown attempt has settled.
+ */
+function unsettle(rec: LeaseRecord, sentAt: number): LeaseRecord {
+  const until = sentAt + policyOf(rec).settleMs;
+  if (rec.unsettled && rec.unsettled.until >= until) return rec;
+  return { ...rec, unsettled: { since: rec.unsettled?.since ?? sentAt, until } };
+}
+
+/** An attempt still marked in flight when we look at it again died with its execution. */
+function settleStalled(rec: LeaseRecord): LeaseRecord {
+  const o = rec.op;
+  if (o?.kind !== "create" || o.status !== "in_flight") return rec;
+  return unsettle(rec, o.sentAt ?? o.firstAt);
 }
 
 export function admit(rec: LeaseRecord, now: number): LeaseRecord {
@@ -60,16 +90,23 @@ export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOpti
   }
   // A parked machine is already stopped: ending the lease means destroying it.
   const action = rec.state === "parked" ? "destroy" : options.action;
-  const createUnknown = rec.op?.kind === "create" && rec.op.status !== "due";
   const release = op("release", now, action);
-  if (createUnknown || options.settle) release.settleUntil = now + CREATE_SETTLE_MS;
+  // Every create attempt whose outcome is unknown must settle before "nothing there" is
+  // believed: the one in flight right now, and any earlier one the record remembers.
+  const inFlight = rec.op?.kind === "create" && rec.op.status === "in_flight";
+  const until = [rec.unsettled?.until, inFlight || options.settle ? now + policyOf(rec).settleMs : undefined].filter((x) => x !== undefined);
+  if (until.length) release.settleUntil = Math.max(...until);
   return { ...base, state: "releasing", op: release };
 }
 
+/**
+ * A passed deadline ends the lease. Only idle and a user's own release may park a machine:
+ * a missed acknowledgement means it was never used, and TTL and retention are hard ends.
+ */
 export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseRecord {
-  const destroy = reason === "provisioning_failed" || reason === "retention_expired";
+  const mayPark = reason === "idle_timeout";
   const failure = reason === "provisioning_failed" ? { code: "provisioning_timeout", message: "the machine did not become ready in time" } : undefined;
-  return beginRelease(rec, now, { reason, action: destroy ? "destroy" : rec.releaseAction, failure });
+  return beginRelease(rec, now, { reason, action: mayPark ? rec.releaseAction : "destroy", failure });
 }
 
 /**
@@ -77,23 +114,31 @@ export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseR
  * `nextAt` finds the operation still in flight and treats its outcome as unknown.
  */
 export function startAttempt(rec: LeaseRecord, now: number): LeaseRecord {
-  if (!rec.op) return rec;
-  return { ...rec, op: { ...rec.op, status: "in_flight", attempts: rec.op.attempts + 1, nextAt: now + OPERATION_STALL_MS } };
+  const prior = settleStalled(rec);
+  if (!prior.op) return prior;
+  return { ...prior, op: { ...prior.op, status: "in_flight", attempts: prior.op.attempts + 1, sentAt: now, nextAt: now + OPERATION_STALL_MS } };
 }
 
 /** The resource is known: record it whatever the lease decided meanwhile. */
 export function resourceFound(rec: LeaseRecord, now: number, ref: ResourceRef): LeaseRecord {
-  const next = { ...rec, resource: ref };
+  // Found under the handle: whatever an unknown attempt did, this is what it did.
+  const next = { ...rec, resource: ref, unsettled: undefined };
   if (rec.op?.kind !== "create") return next; // a release was decided during the call: it proceeds
   return { ...next, op: undefined, pollAt: rec.state === "provisioning" ? now : rec.pollAt };
 }
 
 export function createFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
-  if (rec.op?.kind !== "create") return rec;
-  if (failure.kind === "ambiguous" || failure.kind === "rate_limited") {
+  const o = rec.op;
+  if (o?.kind !== "create") return rec;
+  if (failure.kind === "rate_limited") {
+    // A 429 (or the pacing point's refusal) is definite: nothing was created. Slow down, retry.
+    return { ...rec, op: failedOnce(o, now, failure, rec.unsettled ? "ambiguous" : "due") };
+  }
+  if (failure.kind === "ambiguous") {
     // It may have taken effect: look it up by handle before trying again.
-    const attempts = rec.op.attempts;
-    return { ...rec, op: { ...rec.op, status: "ambiguous", nextAt: retryAt(now, attempts, failure), lastError: failure.message } };
+    const unsettled = unsettle(rec, o.sentAt ?? now);
+    const next = failedOnce(o, now, failure, "ambiguous");
+    return { ...unsettled, op: { ...next, ambiguousOutcomes: (o.ambiguousOutcomes ?? 0) + 1 } };
   }
   return beginRelease({ ...rec, op: undefined }, now, {
     reason: "provisioning_failed",
@@ -105,36 +150,59 @@ export function createFailed(rec: LeaseRecord, now: number, failure: Failure): L
 export function recovered(rec: LeaseRecord, now: number, result: RecoverResult): LeaseRecord {
   if (rec.op?.kind !== "create") return rec;
   if (result.kind === "found") return resourceFound(rec, now, result.ref);
+  const looked = settleStalled(rec);
+  const o = looked.op!;
   if (result.kind === "ambiguous") {
     // Never guess between several resources: keep looking, flag it, let an operator decide.
     const message = `${result.count} provider resources carry this lease's handle; refusing to pick one`;
-    return { ...rec, op: { ...rec.op, status: "ambiguous", nextAt: now + backoffMs(rec.op.attempts), lastError: message } };
+    return { ...looked, op: failedOnce(o, now, { kind: "ambiguous", message }, "ambiguous") };
   }
-  if (rec.op.attempts >= MAX_CREATE_ATTEMPTS) {
-    return beginRelease({ ...rec, op: undefined }, now, {
+  const settle = looked.unsettled;
+  if (settle && now < settle.until) {
+    // Nothing yet, but the unknown attempt can still surface: a second create now could bill
+    // two machines. Keep looking until it has settled.
+    return { ...looked, op: { ...o, status: "ambiguous", failures: 0, nextAt: Math.min(settle.until, now + SETTLE_LOOK_MS) } };
+  }
+  const settled = { ...looked, unsettled: undefined };
+  if ((o.ambiguousOutcomes ?? 0) >= MAX_CREATE_ATTEMPTS) {
+    return beginRelease({ ...settled, op: undefined }, now, {
       reason: "provisioning_failed",
       action: "destroy",
-      failure: { code: "provider_unavailable", message: rec.op.lastError ?? "create kept failing" },
+      failure: { code: "provider_unavailable", message: o.lastError ?? "create kept failing" },
     });
   }
-  return { ...rec, op: { ...rec.op, status: "due", nextAt: now } };
+  return { ...settled, op: { ...o, status: "due", failures: 0, nextAt: now } };
 }
 
 export function recoverFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
   if (rec.op?.kind !== "create") return rec;
-  return { ...rec, op: { ...rec.op, status: "ambiguous", nextAt: retryAt(now, rec.op.attempts, failure), lastError: failure.message } };
+  const looked = settleStalled(rec);
+  return { ...looked, op: failedOnce(looked.op!, now, failure, "ambiguous") };
+}
+
+/**
+ * One "gone" answer may be a transient 404: a live lease gives its machine up only when a
+ * second look a little later says the same. Any other answer forgets the first sighting.
+ */
+function goneUnconfirmed(rec: LeaseRecord, now: number, status: ResourceStatus): LeaseRecord | undefined {
+  if (status.phase !== "gone" || rec.goneSeenAt !== undefined) return undefined;
+  return { ...rec, goneSeenAt: now, pollAt: now + GONE_RECHECK_MS };
 }
 
 /** What the provider says about the machine, plus whether its SSH route answered. */
 export function inspected(rec: LeaseRecord, now: number, status: ResourceStatus, routeReady: boolean): LeaseRecord {
   const since = now - (rec.provisionStartedAt ?? rec.createdAt);
+  const firstSighting = goneUnconfirmed(rec, now, status);
+  if (firstSighting && (rec.state === "provisioning" || rec.state === "ready" || rec.state === "active")) return firstSighting;
+  // Adapter-private data (a resourceVersion, say) is refreshed by every look, so fenced writes never go stale.
+  const fresh = { ...rec, goneSeenAt: undefined, resource: rec.resource && status.data ? { ...rec.resource, data: status.data } : rec.resource };
   if (rec.state === "provisioning") {
     if (status.phase === "running" && routeReady) {
-      return { ...rec, state: "ready", endpoint: status.endpoint, readyAt: now, pollAt: now + HEALTH_POLL_MS, probeFailures: 0 };
+      return { ...fresh, state: "ready", endpoint: status.endpoint, readyAt: now, pollAt: now + HEALTH_POLL_MS, probeFailures: 0 };
     }
     // `stopped` is not final here: a resumed machine reports it until its start takes hold.
     if (status.phase === "failed" || status.phase === "gone" || status.phase === "terminating") {
-      return beginRelease(rec, now, {
+      return beginRelease(fresh, now, {
         reason: "provisioning_failed",
         action: "destroy",
         failure: { code: `machine_${status.phase}`, message: status.detail },
@@ -142,19 +210,19 @@ export function inspected(rec: LeaseRecord, now: number, status: ResourceStatus,
       });
     }
     const probeFailures = (rec.probeFailures ?? 0) + (status.phase === "running" ? 1 : 0);
-    return { ...rec, pollAt: now + pollDelayMs(since), probeFailures };
+    return { ...fresh, pollAt: now + pollDelayMs(since), probeFailures };
   }
   if (rec.state === "ready" || rec.state === "active") {
     if (status.phase === "failed" || status.phase === "gone" || status.phase === "stopped" || status.phase === "terminating") {
-      return beginRelease(rec, now, {
+      return beginRelease(fresh, now, {
         reason: "provider_lost",
         action: rec.releaseAction,
         failure: { code: `machine_${status.phase}`, message: status.detail },
       });
     }
-    return { ...rec, pollAt: now + HEALTH_POLL_MS };
+    return { ...fresh, pollAt: now + HEALTH_POLL_MS };
   }
-  return rec;
+  return fresh;
 }
 
 export function inspectFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
@@ -163,28 +231,33 @@ export function inspectFailed(rec: LeaseRecord, now: number, failure: Failure): 
   return { ...rec, pollAt: now + Math.max(failure.retryAfterMs ?? 0, pollDelayMs(since)) };
 }
 
+/** Parked: stopped and still owned. Retention counts from the first park and is never reset. */
+function park(rec: LeaseRecord, now: number): LeaseRecord {
+  const firstParkedAt = rec.firstParkedAt ?? now;
+  return { ...rec, state: "parked", op: undefined, parkedAt: now, firstParkedAt, retainUntil: firstParkedAt + rec.parkRetentionMs };
+}
+
 export function releaseStepped(rec: LeaseRecord, now: number, step: ReleaseStep): LeaseRecord {
-  if (rec.op?.kind !== "release") return rec;
-  const elapsed = now - rec.op.firstAt;
+  const o = rec.op;
+  if (o?.kind !== "release") return rec;
+  const elapsed = now - o.firstAt;
   if (!step.done) {
-    return { ...rec, op: { ...rec.op, status: "due", nextAt: now + pollDelayMs(elapsed), lastError: undefined } };
+    return { ...rec, op: { ...o, status: "due", failures: 0, nextAt: now + pollDelayMs(elapsed), lastError: undefined } };
   }
-  if (rec.op.settleUntil !== undefined && now < rec.op.settleUntil) {
-    // Nothing found yet, but a late resource may still appear: look again until settled.
-    const nextAt = Math.min(rec.op.settleUntil, now + pollDelayMs(elapsed));
-    return { ...rec, op: { ...rec.op, status: "due", nextAt, lastError: undefined } };
+  if (o.settleUntil !== undefined && now < o.settleUntil) {
+    // Nothing found yet, but a late resource may still appear: look again, paced, until settled.
+    const nextAt = Math.min(o.settleUntil, now + SETTLE_LOOK_MS);
+    return { ...rec, op: { ...o, status: "due", failures: 0, nextAt, lastError: undefined } };
   }
-  if (rec.op.action === "stop") {
-    return { ...rec, state: "parked", op: undefined, parkedAt: now, retainUntil: now + rec.parkRetentionMs, endReason: undefined };
-  }
+  if (o.action === "stop") return park(rec, now);
   const state = rec.endReason === "provisioning_failed" ? "failed" : "released";
-  return { ...rec, state, op: undefined, endedAt: now, endpoint: undefined, pollAt: undefined };
+  return { ...rec, state, op: undefined, unsettled: undefined, endedAt: now, endpoint: undefined, pollAt: undefined };
 }
 
 export function releaseFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
   if (rec.op?.kind !== "release") return rec;
   // Never give up on a release: retry with capped backoff until the provider confirms.
-  return { ...rec, op: { ...rec.op, status: "due", nextAt: retryAt(now, rec.op.attempts, failure), lastError: failure.message } };
+  return { ...rec, op: failedOnce(rec.op, now, failure, "due", RELEASE_RETRY_MAX_MS) };
 }
 
 export function acknowledge(rec: LeaseRecord, now: number): LeaseRecord {
@@ -202,7 +275,18 @@ export function touch(rec: LeaseRecord, now: number, idleTimeoutMs?: number): Le
 
 export function requestResume(rec: LeaseRecord, now: number): LeaseRecord {
   if (rec.state !== "parked") throw new TransitionError("invalid_state", `lease is ${rec.state}; only a parked lease can be resumed`);
-  return { ...rec, state: "provisioning", provisionStartedAt: now, parkedAt: undefined, retainUntil: undefined, op: op("resume", now), failure: undefined };
+  const ttl = deadlines(rec).ttl;
+  if (ttl !== undefined && ttl <= now) throw new TransitionError("lease_expired", "the lease's TTL has passed; its machine is being destroyed");
+  return {
+    ...rec,
+    state: "provisioning",
+    provisionStartedAt: now,
+    parkedAt: undefined,
+    retainUntil: undefined,
+    endReason: undefined,
+    failure: undefined,
+    op: op("resume", now),
+  };
 }
 
 export function resumed(rec: LeaseRecord, now: number): LeaseRecord {
@@ -213,15 +297,8 @@ export function resumed(rec: LeaseRecord, now: number): LeaseRecord {
 export function resumeFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
   if (rec.op?.kind !== "resume") return rec;
   if (failure.kind === "ambiguous" || failure.kind === "rate_limited") {
-    return { ...rec, op: { ...rec.op, status: "due", nextAt: retryAt(now, rec.op.attempts, failure), lastError: failure.message } };
+    return { ...rec, op: failedOnce(rec.op, now, failure, "due") };
   }
   // The machine is still stopped and still ours: back to parked, with the reason recorded.
-  return {
-    ...rec,
-    state: "parked",
-    op: undefined,
-    parkedAt: now,
-    retainUntil: now + rec.parkRetentionMs,
-    failure: { code: `provider_${failure.kind}`, message: failure.message },
-  };
+  return { ...park(rec, now), failure: { code: `provider_${failure.kind}`, message: failure.message } };
 }

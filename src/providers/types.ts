@@ -31,8 +31,23 @@ export interface ProviderCapabilities {
   /** Release actions this provider can perform; a request for another is refused with 400. */
   releaseActions: readonly ReleaseAction[];
   defaultReleaseAction: ReleaseAction;
-  /** `ssh_banner`: the lease probes host:port for `SSH-2.0-`. `adapter`: inspect() says `ready`. */
+  /**
+   * What answers at the endpoint (DESIGN.md "Readiness through gateways"): `direct`, the
+   * machine's own sshd; `gateway`, a proxy that answers a banner before the machine behind it
+   * exists; `proxy`, nothing the coordinator can reach (a client-side proxy command).
+   */
+  route: "direct" | "gateway" | "proxy";
+  /**
+   * `ssh_banner`: the lease probes host:port for `SSH-2.0-` (only meaningful on a direct
+   * route). `adapter`: the provider's own running signal, inspect()'s `ready`, decides.
+   */
   readiness: "ssh_banner" | "adapter";
+  /** How long after it was sent an ambiguous create can still surface (DESIGN.md "Ambiguity settles"). */
+  createSettleMs: number;
+  /** Replaying create with the same handle is itself the recovery (fal's Idempotency-Key). */
+  idempotentCreate: boolean;
+  /** A stopped (parked) machine still bills, e.g. for its disk: said wherever `stop` is chosen. */
+  stoppedBills: boolean;
   /** A parked (stopped) resource can be started again. */
   resume: boolean;
   /** Request fields this provider cannot do without, unless its configuration supplies a default. */
@@ -66,8 +81,14 @@ export interface ResourceRef {
   data?: Record<string, string | number | boolean | null>;
 }
 
-/** A total map of what a provider says about a resource. Unknown statuses stay `unknown`. */
-export type ResourceStatus =
+/**
+ * A total map of what a provider says about a resource. Unknown statuses stay `unknown`.
+ * `gone` must rest on the contract's own "does not exist" answer for that route, never on any
+ * 404; the lease still takes a second look before it gives a live machine up.
+ * `data`, when present, replaces `ResourceRef.data` (refreshed fencing tokens such as a
+ * Kubernetes resourceVersion).
+ */
+export type ResourceStatus = (
   | { phase: "pending"; detail: string }
   | { phase: "running"; endpoint: Endpoint; ready: boolean; detail: string }
   | { phase: "stopping"; detail: string }
@@ -76,7 +97,8 @@ export type ResourceStatus =
   | { phase: "gone"; detail: string }
   /** The provider says the machine will not become usable (preempted, exited, failed build). */
   | { phase: "failed"; detail: string }
-  | { phase: "unknown"; detail: string };
+  | { phase: "unknown"; detail: string }
+) & { data?: ResourceRef["data"] };
 
 export type RecoverResult =
   | { kind: "found"; ref: ResourceRef }
@@ -126,6 +148,11 @@ export interface ProviderAdapter {
   readonly capabilities: ProviderCapabilities;
   /** Type and region used when a lease request names none (from configuration). */
   readonly defaults?: { type?: string; region?: string };
+  /**
+   * Checks a request against what this provider accepts before any lease exists (key length
+   * and type, names its catalog knows where that is cheap). Answers problems, empty when fine.
+   */
+  validate(spec: LeaseSpec): string[];
   /** Read-only account, configuration and capacity checks. Never throws; failures are checks. */
   doctor(): Promise<DoctorCheck[]>;
   catalog(): Promise<CatalogEntry[]>;

@@ -12,6 +12,7 @@ import type {
   ResourceStatus,
 } from "../../src/providers/types";
 import { ProviderError } from "../../src/providers/types";
+import { CREATE_SETTLE_MS } from "../../src/lease/transitions";
 
 type MachineStatus = "booting" | "running" | "stopping" | "stopped" | "terminating" | "gone";
 
@@ -124,8 +125,20 @@ function status(machine: FakeMachine | undefined): ResourceStatus {
 
 export const fakeAdapter: ProviderAdapter = {
   name: "fakecloud",
-  capabilities: { releaseActions: ["destroy", "stop"], defaultReleaseAction: "destroy", readiness: "adapter", resume: true, requires: [], keyHandling: "create_param" },
+  capabilities: {
+    releaseActions: ["destroy", "stop"],
+    defaultReleaseAction: "destroy",
+    route: "gateway",
+    readiness: "adapter",
+    createSettleMs: CREATE_SETTLE_MS,
+    idempotentCreate: false,
+    stoppedBills: true,
+    resume: true,
+    requires: [],
+    keyHandling: "create_param",
+  },
   defaults: { type: "fake-1x", region: "fake-west" },
+  validate: (spec) => (spec.type === "no-such-type" ? ["type no-such-type is not in the fake catalog"] : []),
   doctor: async () => [{ name: "account", status: "ok", detail: "fake account usable" }],
   catalog: async () => [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }],
   handle: (spec: LeaseSpec) => `crabbox-${spec.deploymentId}-${spec.leaseId}`,

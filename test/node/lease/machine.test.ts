@@ -57,7 +57,7 @@ describe("deadlines", () => {
   });
 
   it("backoff doubles and is capped", () => {
-    expect([1, 2, 3, 4].map(backoffMs)).toEqual([2_000, 4_000, 8_000, 16_000]);
+    expect([1, 2, 3, 4].map((n) => backoffMs(n))).toEqual([2_000, 4_000, 8_000, 16_000]);
     expect(backoffMs(30)).toBe(5 * MIN);
   });
 });
@@ -87,7 +87,9 @@ describe("transitions", () => {
     const found = t.recovered(ambiguous, T, { kind: "found", ref: { handle: "h", id: "i-1" } });
     expect(found.resource).toEqual({ handle: "h", id: "i-1" });
     expect(found.op).toBeUndefined();
-    expect(t.recovered(ambiguous, T, { kind: "absent" }).op).toMatchObject({ status: "due", nextAt: T });
+    // Absent, but the ambiguous attempt has not settled: keep looking, never create anew.
+    expect(t.recovered(ambiguous, T, { kind: "absent" }).op).toMatchObject({ status: "ambiguous" });
+    expect(t.recovered(ambiguous, T + t.CREATE_SETTLE_MS, { kind: "absent" }).op).toMatchObject({ status: "due", nextAt: T + t.CREATE_SETTLE_MS });
     const several = t.recovered(ambiguous, T, { kind: "ambiguous", count: 2 });
     expect(several.op?.status).toBe("ambiguous");
     expect(several.resource).toBeUndefined();
@@ -125,6 +127,7 @@ describe("transitions", () => {
     const parked = t.releaseStepped(stopping, T, { done: true });
     expect(parked.state).toBe("parked");
     expect(parked.retainUntil).toBe(T + parked.parkRetentionMs);
+    expect(parked.endReason).toBe("released_by_user");
     expect(t.beginRelease(parked, T, { reason: "released_by_user", action: "stop" }).op?.action).toBe("destroy");
   });
 

@@ -139,7 +139,7 @@ describe("lease lifecycle", () => {
     expect(final.endReason).toBe("provider_lost");
   });
 
-  it("stop parks the machine; resume brings it back; retention destroys it", async () => {
+  it("stop parks the machine; resume brings it back; the TTL still destroys it", async () => {
     const lease = await create({ releaseAction: "stop", ttl: "24h" });
     await driveUntil(lease.id, token, inState("ready"));
     await call("POST", `/v1/leases/${lease.id}/ack`, { token });
@@ -155,9 +155,13 @@ describe("lease lifecycle", () => {
 
     await call("POST", `/v1/leases/${lease.id}/ack`, { token });
     await call("POST", `/v1/leases/${lease.id}/release`, { token });
-    await driveUntil(lease.id, token, inState("parked"));
+    const parkedAgain = await driveUntil(lease.id, token, inState("parked"));
+    expect(parkedAgain.endReason).toBe("released_by_user");
+    // Retention (7 d) counts from the first park, but the 24 h TTL comes first and is a hard end.
+    expect(parkedAgain.deadlines.retention).toBe(parked.deadlines.retention);
     const final = await driveUntil(lease.id, token, inState("released"), 8 * 24 * 3_600_000);
-    expect(final.endReason).toBe("retention_expired");
+    expect(final.endReason).toBe("ttl_expired");
+    expect(Date.parse(final.endedAt)).toBeGreaterThanOrEqual(Date.parse(lease.createdAt) + 24 * 3_600_000);
     expect(fakeCloud.live()).toEqual([]);
   });
 
