@@ -7,7 +7,7 @@ import { formatDuration, parseDuration } from "../contract/common";
 import type { CreateLeaseRequest } from "../contract/lease";
 import type { LeaseRequest } from "../lease/record";
 import { findProviderFactory, providerConfig } from "../providers/registry";
-import type { ProviderAdapter } from "../providers/types";
+import type { LeaseSpec, ProviderAdapter } from "../providers/types";
 import { randomString, sha256Hex } from "../ledger/tokens";
 import { ApiError, badRequest } from "./errors";
 
@@ -34,7 +34,14 @@ export function adapterForRequest(env: Env, provider: string): ProviderAdapter {
   return factory.create(config);
 }
 
-export function normalizeCreate(env: Env, body: CreateLeaseRequest): { request: LeaseRequest; adapter: ProviderAdapter } {
+export interface NormalizedCreate {
+  request: LeaseRequest;
+  adapter: ProviderAdapter;
+  /** What the adapter will be asked to create. */
+  spec: LeaseSpec;
+}
+
+export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { leaseId: string; owner: string }): NormalizedCreate {
   const config = loadConfig(env);
   const adapter = adapterForRequest(env, body.provider);
   const caps = adapter.capabilities;
@@ -58,7 +65,14 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest): { request: 
       throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
     }
   }
-  return { request, adapter };
+  const { type, region, image, sshPublicKey } = request;
+  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey };
+  // What the provider would refuse is refused now, before any lease or machine exists.
+  const problems = adapter.validate(spec);
+  if (problems.length) {
+    throw new ApiError(400, "invalid_for_provider", `${body.provider} cannot take this request: ${problems.join("; ")}`);
+  }
+  return { request, adapter, spec };
 }
 
 /** Canonical hash of what was asked: the same id with the same hash joins, otherwise 409. */

@@ -52,6 +52,8 @@ export const ERROR_CODES = [
   "duration_out_of_range",
   "lease_conflict",
   "invalid_state",
+  "invalid_for_provider",
+  "lease_expired",
   "quota_exceeded",
   "provider_error",
   "internal_error",

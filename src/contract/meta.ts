@@ -17,7 +17,10 @@ export const ProviderInfo = z.object({
   capabilities: z.object({
     releaseActions: z.array(ReleaseAction),
     defaultReleaseAction: ReleaseAction,
+    route: z.optional(z.enum(["direct", "gateway", "proxy"])),
     readiness: z.enum(["ssh_banner", "adapter"]),
+    /** A parked (stopped) machine still bills, e.g. for its disk. */
+    stoppedBills: z.optional(z.boolean()),
     resume: z.boolean(),
     requires: z.optional(z.array(z.string())),
     keyHandling: z.string(),

@@ -37,15 +37,37 @@ export async function admit(db: D1Database, rec: LeaseRecord, caps: Caps, now: n
     : { admitted: false, scope: "global", limit: caps.global };
 }
 
-/** Follows the lease's state in the index. `nextDeadlineAt` may only ever be early. */
-export async function syncIndex(db: D1Database, rec: LeaseRecord, nextDeadlineAt: number | undefined, now: number): Promise<void> {
-  await db
+/**
+ * Follows the lease's state in the index. `nextDeadlineAt` may only ever be early. An upsert
+ * keyed by id, so it cannot miss: a row whose admission insert is still in flight is written
+ * here first, and that late insert then finds the id taken and does nothing. Answers whether
+ * the row now holds this state (the caller records the sync only then).
+ */
+export async function syncIndex(db: D1Database, rec: LeaseRecord, nextDeadlineAt: number | undefined, now: number): Promise<boolean> {
+  const result = await db
     .prepare(
-      `UPDATE leases SET state = ?2, live = ?3, end_reason = ?4, resource_id = ?5, updated_at = ?6, next_deadline_at = ?7
-       WHERE id = ?1`,
+      `INSERT INTO leases (id, owner, slug, provider, type, region, state, live, end_reason, resource_id, created_at, updated_at, next_deadline_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, live = excluded.live, end_reason = excluded.end_reason,
+         resource_id = excluded.resource_id, updated_at = excluded.updated_at, next_deadline_at = excluded.next_deadline_at`,
     )
-    .bind(rec.id, rec.state, isTerminal(rec.state) ? 0 : 1, rec.endReason ?? null, rec.resource?.id ?? null, now, nextDeadlineAt ?? null)
+    .bind(
+      rec.id,
+      rec.owner,
+      rec.slug,
+      rec.request.provider,
+      rec.request.type ?? null,
+      rec.request.region ?? null,
+      rec.state,
+      isTerminal(rec.state) ? 0 : 1,
+      rec.endReason ?? null,
+      rec.resource?.id ?? null,
+      rec.createdAt,
+      now,
+      nextDeadlineAt ?? null,
+    )
     .run();
+  return result.meta.changes > 0;
 }
 
 interface LeaseRow {

@@ -65,9 +65,9 @@ export const leaseRoutes = [
     responses: { 201: Lease, 200: Lease },
     errors: [400, 401, 409, 413, 415, 429],
     handler: async (c, { body }) => {
-      const { request, adapter } = normalizeCreate(c.env, body);
       const id = body.id ?? newLeaseId();
-      const spec = { leaseId: id, deploymentId: loadConfig(c.env).deploymentId, owner: me(c), ...request };
+      const { request, adapter, spec } = normalizeCreate(c.env, body, { leaseId: id, owner: me(c) });
+      const caps = adapter.capabilities;
       const result = await leaseStub(c.env, id).create({
         id,
         owner: me(c),
@@ -75,6 +75,8 @@ export const leaseRoutes = [
         handle: adapter.handle(spec),
         request,
         requestHash: await requestHash(request),
+        createPolicy: { settleMs: caps.createSettleMs, idempotent: caps.idempotentCreate },
+        idFromClient: body.id !== undefined,
       });
       return answer(c, result, result.ok && result.created ? 201 : 200);
     },

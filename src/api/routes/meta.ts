@@ -3,7 +3,7 @@
 import { Catalog, DoctorReport, Health, ProviderList, Whoami } from "../../contract/meta";
 import { openApiDocument } from "../../contract/openapi";
 import { providerConfig, providerFactories } from "../../providers/registry";
-import { ProviderError } from "../../providers/types";
+import { ProviderError, type ProviderCapabilities } from "../../providers/types";
 import { redact } from "../../providers/http";
 import { secretValues } from "../../providers/registry";
 import { ApiError } from "../errors";
@@ -62,7 +62,7 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
           return {
             name: factory.name,
             configured,
-            capabilities: adapter ? { ...adapter.capabilities, releaseActions: [...adapter.capabilities.releaseActions] } : undefined,
+            capabilities: adapter ? publicCapabilities(adapter.capabilities) : undefined,
             defaults: adapter?.defaults ?? {},
           };
         });
@@ -96,4 +96,18 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       },
     }),
   ];
+}
+
+/** The allow-listed view of an adapter's declared capabilities. */
+function publicCapabilities(caps: ProviderCapabilities) {
+  return {
+    releaseActions: [...caps.releaseActions],
+    defaultReleaseAction: caps.defaultReleaseAction,
+    route: caps.route,
+    readiness: caps.readiness,
+    stoppedBills: caps.stoppedBills,
+    resume: caps.resume,
+    requires: [...caps.requires],
+    keyHandling: caps.keyHandling,
+  };
 }

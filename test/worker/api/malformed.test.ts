@@ -1,5 +1,6 @@
 // Bad input is the client's fault: every malformed request gets a 4xx with a stable code,
 // never a 5xx, and never leaves a lease (or a provider call) behind.
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, mintToken, sshPublicKey } from "../../support/api";
 import { fakeCloud } from "../../support/fake-cloud";
@@ -76,6 +77,9 @@ const CASES: Case[] = [
   { name: "token with an unknown role", path: "/v1/admin/tokens", auth: "admin", body: () => ({ owner: "x", role: "root" }), status: 400, code: "invalid_request" },
   { name: "revoke a token that does not exist", method: "DELETE", path: "/v1/admin/tokens/0000000000000000", auth: "admin", status: 404, code: "not_found" },
   { name: "doctor of an unknown provider", method: "GET", path: "/v1/providers/nope/doctor", status: 400, code: "unknown_provider" },
+  { name: "a type the provider's catalog does not know", body: lease({ type: "no-such-type" }), status: 400, code: "invalid_for_provider" },
+  { name: "a key longer than Lambda takes", body: () => ({ provider: "lambda", sshPublicKey: `ssh-rsa ${"A".repeat(5_000)}` }), status: 400, code: "invalid_for_provider" },
+  { name: "a Lambda region that is no region name", body: (k) => ({ provider: "lambda", sshPublicKey: k, region: "mars_base" }), status: 400, code: "invalid_for_provider" },
 ];
 
 describe("malformed requests", () => {
@@ -98,6 +102,30 @@ describe("malformed requests", () => {
     expect(typeof res.json.error.message).toBe("string");
     expect(res.json.error.message).not.toMatch(/at .*\.ts|stack/i);
     expect(fakeCloud.calls.length).toBe(before);
+  });
+
+  it("a chunked body over the limit is refused while it is read, not after", async () => {
+    let pulled = 0;
+    const chunk = new TextEncoder().encode(`{"provider":"fakecloud","image":"${"x".repeat(4_000)}`);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 1_000) controller.close(); // a 4 MB body, were it read whole
+        else controller.enqueue(chunk);
+      },
+    });
+    const request = new Request("https://crabbox.test/v1/leases", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+      // @ts-expect-error: workerd's RequestInit has no duplex; Node's needs it for a stream body
+      duplex: "half",
+    });
+    expect(request.headers.get("content-length")).toBeNull();
+    const res = await exports.default.fetch(request);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.code).toBe("body_too_large");
+    expect(pulled).toBeLessThan(10);
   });
 
   it("left no lease behind", async () => {
