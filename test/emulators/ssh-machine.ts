@@ -31,6 +31,8 @@ export interface SshMachine {
   port: number;
   /** The host key's public half as an OpenSSH line, for known_hosts checks in tests. */
   hostPublicKey: string;
+  /** TCP connections accepted so far (banner probes included): tests count who knocked. */
+  connectionsAccepted(): number;
   /** Stop listening, end every session and kill every command. Idempotent. */
   close(): Promise<void>;
 }
@@ -60,8 +62,10 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
   const home = await mkdtemp(join(tmpdir(), "crabbox-machine-"));
   const children = new Set<ChildProcess>();
   const connections = new Set<Connection>();
+  let accepted = 0;
 
   const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    accepted++;
     connections.add(client);
     client.on("close", () => connections.delete(client));
     client.on("error", noteConnectionError);
@@ -104,5 +108,5 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
     })();
     return closing;
   };
-  return { host: options.host, port, hostPublicKey, close };
+  return { host: options.host, port, hostPublicKey, connectionsAccepted: () => accepted, close };
 }

@@ -25,11 +25,28 @@ import type { Instance, LaunchRequest, SshKey } from "./wire";
 export const LAMBDA_CAPABILITIES: ProviderCapabilities = {
   releaseActions: ["destroy"],
   defaultReleaseAction: "destroy",
+  route: "direct",
   readiness: "ssh_banner",
+  // A launch that outlived its request may surface seconds later; two minutes is well past
+  // the client timeout plus Lambda's own lag.
+  createSettleMs: 2 * 60_000,
+  idempotentCreate: false,
+  stoppedBills: false,
   resume: false,
   requires: ["type", "region"],
   keyHandling: "key_object",
 };
+
+/** Key types Lambda's key objects take; AddSSHKeyRequest.public_key is at most 4096 chars. */
+const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+const MAX_PUBLIC_KEY_CHARS = 4096;
+/** Instance type and region names as Lambda spells them (gpu_1x_a10, us-east-1). */
+const TYPE_NAME = /^[a-z0-9][a-z0-9_]{0,63}$/;
+const REGION_NAME = /^[a-z]+(-[a-z]+)+-[0-9]+$/;
+/** ImageSpecificationID: an image id is a UUID; anything else names a family. */
+const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Instances that are, or may still become, a usable machine: what recovery may bind. */
+const USABLE = new Set(["booting", "active", "unhealthy"]);
 
 export class LambdaAdapter implements ProviderAdapter {
   readonly name = "lambda";
@@ -50,6 +67,18 @@ export class LambdaAdapter implements ProviderAdapter {
       // A bad base URL is configuration: doctor reports it, every call refuses with it.
       this.problems.push(err instanceof Error ? err.message : "LAMBDA_BASE_URL is invalid");
     }
+  }
+
+  validate(spec: LeaseSpec): string[] {
+    const problems: string[] = [];
+    const key = spec.sshPublicKey.trim();
+    if (key.length > MAX_PUBLIC_KEY_CHARS) problems.push(`sshPublicKey must be at most ${MAX_PUBLIC_KEY_CHARS} characters`);
+    else if (!PUBLIC_KEY.test(key)) problems.push("sshPublicKey must be one OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa)");
+    const type = spec.type ?? this.settings.defaultType;
+    if (type !== undefined && !TYPE_NAME.test(type)) problems.push(`type ${JSON.stringify(type.slice(0, 64))} is not a Lambda instance type name`);
+    const region = spec.region ?? this.settings.defaultRegion;
+    if (region !== undefined && !REGION_NAME.test(region)) problems.push(`region ${JSON.stringify(region.slice(0, 64))} is not a Lambda region name`);
+    return problems;
   }
 
   async doctor(): Promise<DoctorCheck[]> {
@@ -95,7 +124,8 @@ export class LambdaAdapter implements ProviderAdapter {
   }
 
   async recover(_spec: LeaseSpec, handle: string): Promise<RecoverResult> {
-    const matches = await this.instancesWithHandle(handle);
+    // A terminating or preempted instance is no machine to hand a lease; the release removes it.
+    const matches = (await this.instancesWithHandle(handle)).filter((instance) => USABLE.has(instance.status));
     const [only] = matches;
     if (matches.length === 1 && only) return { kind: "found", ref: { handle, id: only.id } };
     return matches.length === 0 ? { kind: "absent" } : { kind: "ambiguous", count: matches.length };
@@ -114,34 +144,26 @@ export class LambdaAdapter implements ProviderAdapter {
 
   /**
    * One teardown step: terminate what this lease launched, wait until Lambda reports it gone,
-   * then delete the lease's SSH key object. Done only when neither remains.
+   * then delete the lease's SSH key object. Done only when a fresh listing shows nothing live
+   * under the handle: a 404 on the lease's own id (perhaps transient) is never taken as "gone".
    */
   async release(ref: ResourceRef, action: ReleaseAction, _spec: LeaseSpec, options: { exact?: boolean } = {}): Promise<ReleaseStep> {
     if (action !== "destroy") throw new ProviderError("unsupported", `Lambda cannot ${action} an instance, only destroy it`);
-    if (ref.id) {
-      const instance = await this.findInstance(ref.id);
-      if (instance && instance.status !== "terminated") {
-        // The lease's record names this id; the key name on the machine must agree before we act.
-        if (!instance.ssh_key_names.includes(ref.handle)) {
-          throw new ProviderError("definite", "instance does not carry this lease's SSH key name; refusing to terminate it");
-        }
-        const step = await this.terminateStep(instance);
-        if (step) return step;
-      }
+    const live = await this.instancesWithHandle(ref.handle);
+    if (ref.id && !live.some((instance) => instance.id === ref.id)) {
+      // Not listed (yet): ask for it by id too, so a listing that lags a launch cannot hide it.
+      const own = await this.findInstance(ref.id);
+      if (own && own.status !== "terminated" && own.ssh_key_names.includes(ref.handle)) live.push(own);
     }
-    // The recorded instance is gone (or none was recorded): anything else launched under the handle?
-    const others = (await this.instancesWithHandle(ref.handle)).filter((instance) => instance.id !== ref.id);
-    if (options.exact) {
-      // The sweep reclaims one orphan; a sibling under the same handle may be a live lease's.
-      if (others.length > 0) return { done: true };
-    } else {
-      // The key name is unique to this lease: every instance launched with it is this lease's,
-      // however many a lost answer and a retry left behind. Terminate them all.
-      const steps = [];
-      for (const other of others) steps.push(await this.terminateStep(other));
-      const pending = steps.find((step) => step !== undefined);
-      if (pending) return pending;
-    }
+    // The key name is unique to this lease: every instance launched with it is this lease's,
+    // however many a lost answer and a retry left behind. The sweep's reclaim removes only its
+    // own id: a sibling under the same handle may be a live lease's.
+    const targets = options.exact ? live.filter((instance) => instance.id === ref.id) : live;
+    const steps = [];
+    for (const instance of targets) steps.push(await this.terminateStep(instance));
+    const pending = steps.find((step) => step !== undefined);
+    if (pending) return pending;
+    if (options.exact && live.some((instance) => instance.id !== ref.id)) return { done: true };
     await this.deleteKeys(ref.handle);
     return { done: true };
   }
@@ -149,7 +171,8 @@ export class LambdaAdapter implements ProviderAdapter {
   async inventory(cursor?: string): Promise<InventoryPage> {
     // GET /instances is not paged: the whole account is the first page, and there is no second.
     if (cursor !== undefined) return { items: [] };
-    const instances = await this.client().listInstances();
+    // A terminated instance bills nothing and cannot be terminated again: no candidate.
+    const instances = (await this.client().listInstances()).filter((instance) => instance.status !== "terminated");
     return {
       items: instances.map((instance) => ({
         id: instance.id,
@@ -169,8 +192,9 @@ export class LambdaAdapter implements ProviderAdapter {
     const type = spec.type ?? this.settings.defaultType;
     if (!region) throw new ProviderError("invalid", "no Lambda region: request one or set LAMBDA_DEFAULT_REGION");
     if (!type) throw new ProviderError("invalid", "no Lambda instance type: request one or set LAMBDA_DEFAULT_TYPE");
-    // A lease's `image` names an image family (ImageSpecificationFamily), as LAMBDA_IMAGE_FAMILY does.
-    const family = spec.image ?? this.settings.imageFamily;
+    // A lease's `image` is an image id (ImageSpecificationID, a UUID) or a family name
+    // (ImageSpecificationFamily), as LAMBDA_IMAGE_FAMILY is.
+    const image = spec.image ?? this.settings.imageFamily;
     const ruleset = this.settings.firewallRulesetId;
     return {
       region_name: region,
@@ -178,7 +202,7 @@ export class LambdaAdapter implements ProviderAdapter {
       ssh_key_names: [handle],
       name: handle,
       tags: markerTags(spec.deploymentId, spec.leaseId),
-      ...(family ? { image: { family } } : {}),
+      ...(image ? { image: IMAGE_ID.test(image) ? { id: image } : { family: image } } : {}),
       ...(ruleset ? { firewall_rulesets: [{ id: ruleset }] } : {}),
     };
   }
@@ -206,20 +230,30 @@ export class LambdaAdapter implements ProviderAdapter {
     return named[0];
   }
 
+  /**
+   * Deletes the lease's key objects. A not-found answer, or the 400 an unknown id may get
+   * (contracts/README.md), counts only once a fresh listing confirms the key is gone: any
+   * other 400 leaves the key in place and the release retries.
+   */
   private async deleteKeys(handle: string): Promise<void> {
-    const keys = (await this.client().listSshKeys()).filter((key) => key.name === handle);
-    for (const key of keys) {
+    const named = async () => (await this.client().listSshKeys()).filter((key) => key.name === handle);
+    let refused: ProviderError | undefined;
+    for (const key of await named()) {
       try {
         await this.client().deleteSshKey(key.id);
       } catch (err) {
-        // An unknown key id may answer 400 rather than 404 (contracts/README.md): both mean gone.
         if (!(err instanceof ProviderError) || (err.kind !== "not_found" && err.kind !== "invalid")) throw err;
+        refused = err;
       }
+    }
+    if (refused && (await named()).length > 0) {
+      throw new ProviderError("definite", `the lease's SSH key object is still there after delete: ${refused.message}`);
     }
   }
 
   /** Terminates a live instance; undefined when nothing is left to wait for. */
   private async terminateStep(instance: Instance): Promise<ReleaseStep | undefined> {
+    if (instance.status === "terminated") return undefined;
     if (instance.status === "terminating") return { done: false, detail: "terminating" };
     try {
       await this.client().terminate([instance.id]);

@@ -29,15 +29,22 @@ const KIND_BY_CODE: Record<string, ProviderErrorKind> = {
   "global/forbidden": "auth",
   "instance-operations/launch/insufficient-capacity": "capacity",
   "global/quota-exceeded": "quota",
-  "global/object-does-not-exist": "not_found",
-  "global/not-found": "not_found",
   "global/invalid-parameters": "invalid",
   "instance-operations/launch/file-system-in-wrong-region": "invalid",
   "global/duplicate": "definite",
   "global/conflict": "definite",
 };
 
-const KIND_BY_STATUS: Record<number, ProviderErrorKind> = { 400: "invalid", 401: "auth", 403: "auth", 404: "not_found" };
+const KIND_BY_STATUS: Record<number, ProviderErrorKind> = { 400: "invalid", 401: "auth", 403: "auth" };
+
+/**
+ * "Does not exist" is the specific code a route's contract gives for a missing object, never
+ * any 404: a 404 without it (no body, or the route-level `global/not-found` of a proxy or a
+ * routing hiccup) proves nothing and is retried. Instances answer ApiErrorInstanceNotFound;
+ * DELETE /ssh-keys/{id} answers ApiErrorNotFound (1.10.0).
+ */
+const INSTANCE_GONE = ["global/object-does-not-exist"] as const;
+const SSH_KEY_GONE = ["global/not-found", "global/object-does-not-exist"] as const;
 
 export class LambdaClient {
   private readonly http: HttpClient;
@@ -63,19 +70,11 @@ export class LambdaClient {
    */
   async listInstances(): Promise<wire.Instance[]> {
     const items = await this.call({ method: "GET", path: "/instances" }, z.array(z.unknown()));
-    const instances: wire.Instance[] = [];
-    for (const item of items) {
-      const parsed = wire.Instance.safeParse(item);
-      if (parsed.success) instances.push(parsed.data);
-      else if (JSON.stringify(item).includes(HANDLE_PREFIX)) {
-        throw new ProviderError("ambiguous", "GET /instances: an instance that may be ours does not match the published schema");
-      }
-    }
-    return instances;
+    return parseEach(items, wire.Instance, "GET /instances: an instance that may be ours does not match the published schema");
   }
 
   getInstance(id: string): Promise<wire.Instance> {
-    return this.call({ method: "GET", path: `/instances/${encodeURIComponent(id)}` }, wire.Instance, "/instances/{id}");
+    return this.call({ method: "GET", path: `/instances/${encodeURIComponent(id)}` }, wire.Instance, { route: "/instances/{id}", gone: INSTANCE_GONE });
   }
 
   /** Answers the launched instance ids. Any failure but a definite error code is ambiguous. */
@@ -88,13 +87,15 @@ export class LambdaClient {
 
   terminate(instanceIds: string[]): Promise<wire.Instance[]> {
     const json = this.checkRequest("terminate", wire.TerminateRequest, { instance_ids: instanceIds });
-    return this.call({ method: "POST", path: "/instance-operations/terminate", json }, wire.TerminateResponse).then(
+    return this.call({ method: "POST", path: "/instance-operations/terminate", json }, wire.TerminateResponse, { gone: INSTANCE_GONE }).then(
       (data) => data.terminated_instances,
     );
   }
 
-  listSshKeys(): Promise<wire.SshKey[]> {
-    return this.call({ method: "GET", path: "/ssh-keys" }, z.array(wire.SshKey));
+  /** Every key object of the account, parsed item by item like the instance listing. */
+  async listSshKeys(): Promise<wire.SshKey[]> {
+    const items = await this.call({ method: "GET", path: "/ssh-keys" }, z.array(z.unknown()));
+    return parseEach(items, wire.SshKey, "GET /ssh-keys: a key that may be ours does not match the published schema");
   }
 
   addSshKey(body: wire.AddSshKeyRequest): Promise<wire.SshKey> {
@@ -103,7 +104,7 @@ export class LambdaClient {
   }
 
   async deleteSshKey(id: string): Promise<void> {
-    await this.call({ method: "DELETE", path: `/ssh-keys/${encodeURIComponent(id)}` }, wire.EmptyResponse, "/ssh-keys/{id}");
+    await this.call({ method: "DELETE", path: `/ssh-keys/${encodeURIComponent(id)}` }, wire.EmptyResponse, { route: "/ssh-keys/{id}", gone: SSH_KEY_GONE });
   }
 
   listInstanceTypes(): Promise<wire.InstanceTypes> {
@@ -123,7 +124,8 @@ export class LambdaClient {
     return parsed.data;
   }
 
-  private async call<T>(req: HttpRequest, data: z.ZodMiniType<T>, route = req.path): Promise<T> {
+  private async call<T>(req: HttpRequest, data: z.ZodMiniType<T>, options: { route?: string; gone?: readonly string[] } = {}): Promise<T> {
+    const route = options.route ?? req.path;
     const res = await this.http.request(req);
     // Messages name the route template, never the id: ids are noise in an error's text.
     const where = `Lambda ${req.method} ${route}`;
@@ -135,7 +137,7 @@ export class LambdaClient {
     }
     const envelope = wire.ErrorEnvelope.safeParse(res.body);
     const code = envelope.success ? envelope.data.error.code : undefined;
-    const kind = errorKind(res.status, code);
+    const kind = errorKind(res.status, code, options.gone);
     const detail = envelope.success ? `${code}: ${envelope.data.error.message}` : `HTTP ${res.status}`;
     const message = this.redact(`${where}: HTTP ${res.status} ${detail}`).slice(0, MAX_PROVIDER_MESSAGE_CHARS);
     const retryAfter = kind === "rate_limited" ? rateLimitDelayMs(req, res.headers) : undefined;
@@ -143,11 +145,33 @@ export class LambdaClient {
   }
 }
 
-/** 429, 408 and 5xx decide by status; otherwise Lambda's error code decides, then the status. */
-export function errorKind(status: number, code: string | undefined): ProviderErrorKind {
+/**
+ * 429, 408 and 5xx decide by status; then the route's own "does not exist" codes; then Lambda's
+ * error code, then the status. A 404 that is none of these is ambiguous: it proves nothing.
+ */
+export function errorKind(status: number, code: string | undefined, gone: readonly string[] = INSTANCE_GONE): ProviderErrorKind {
   const generic = classifyStatus(status);
   if (generic === "rate_limited" || generic === "ambiguous") return generic;
-  return (code !== undefined ? KIND_BY_CODE[code] : undefined) ?? KIND_BY_STATUS[status] ?? "definite";
+  if (code !== undefined && gone.includes(code)) return "not_found";
+  const byCode = code !== undefined ? KIND_BY_CODE[code] : undefined;
+  if (byCode) return byCode;
+  if (status === 404) return "ambiguous";
+  return KIND_BY_STATUS[status] ?? "definite";
+}
+
+/**
+ * Parses a listing item by item, so one odd object of someone else's cannot blind recovery,
+ * release and the sweep for the whole account; an unparseable item that may carry a crabbox
+ * handle still fails the listing (closed).
+ */
+function parseEach<T>(items: unknown[], schema: z.ZodMiniType<T>, whenOurs: string): T[] {
+  const parsed: T[] = [];
+  for (const item of items) {
+    const one = schema.safeParse(item);
+    if (one.success) parsed.push(one.data);
+    else if (JSON.stringify(item).includes(HANDLE_PREFIX)) throw new ProviderError("ambiguous", whenOurs);
+  }
+  return parsed;
 }
 
 function rateLimitDelayMs(req: HttpRequest, headers: Headers): number {

@@ -234,18 +234,28 @@ describe("release", () => {
     expect(fake.keys.size).toBe(0);
   });
 
-  it("counts an unknown key answering 400 or 404 as already deleted", async () => {
+  it("counts a key that vanished before its delete (400 or 404) as deleted", async () => {
     for (const gone of [lambdaError(400, "global/invalid-parameters", "Invalid SSH key id."), lambdaError(404, "global/not-found", "Not found.")]) {
       fake.addKey(HANDLE, SPEC.sshPublicKey);
-      fake.overrides.push((c) => (c.method === "DELETE" ? gone : undefined));
+      fake.overrides.push((c) => {
+        if (c.method !== "DELETE") return undefined;
+        fake.keys.clear(); // deleted by an earlier, lost attempt
+        return gone;
+      });
       expect(await lambda.release({ handle: HANDLE }, "destroy", SPEC)).toEqual({ done: true });
-      fake.keys.clear();
     }
   });
 
-  it("refuses to terminate a recorded id that does not carry the lease's key", async () => {
+  it("keeps retrying a key delete refused with a 400 while the key is still listed", async () => {
+    fake.addKey(HANDLE, SPEC.sshPublicKey);
+    fake.overrides.push((c) => (c.method === "DELETE" ? lambdaError(400, "global/invalid-parameters", "Something else.") : undefined));
+    expect((await failure(lambda.release({ handle: HANDLE }, "destroy", SPEC))).kind).toBe("definite");
+    expect(fake.keys.size).toBe(1);
+  });
+
+  it("never terminates a recorded id that does not carry the lease's key", async () => {
     const id = fake.addInstance({ sshKeyName: "someone-else" });
-    expect((await failure(lambda.release({ handle: HANDLE, id }, "destroy", SPEC))).kind).toBe("definite");
+    expect(await lambda.release({ handle: HANDLE, id }, "destroy", SPEC)).toEqual({ done: true });
     expect(fake.instances.get(id)?.status).toBe("active");
   });
 

@@ -1,7 +1,7 @@
 // Leases on Lambda Cloud end to end inside workerd: the coordinator's API and LeaseObject drive
 // the real Lambda adapter against the emulator over loopback, with the SSH banner probe hitting
 // the emulated machine. After every test the emulator holds no instance and no key of ours.
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
@@ -156,5 +156,50 @@ describe("leases on the Lambda emulator", () => {
       expect(text).not.toContain(token.split("_")[2]);
     }
     expect(stored).toContain("[redacted]");
+  });
+
+  it("one 404 on the lease's own instance during release still terminates it", async () => {
+    const { lease } = await createLease();
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    await control("/faults", { faults: [{ method: "GET", path: `/api/v1/instances/${ready.resourceId}`, kind: "status", status: 404, times: 3 }] });
+    const final = await releaseAndDrain(lease.id);
+    expect(final.state).toBe("released");
+    // afterEach: nothing live, no key left.
+  });
+
+  it("a 404 without the instance's does-not-exist code never ends a live lease", async () => {
+    const { lease } = await createLease();
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    const path = `/api/v1/instances/${ready.resourceId}`;
+    await control("/faults", { faults: [{ method: "GET", path, kind: "status", status: 404, code: "global/not-found", message: "no route" }] });
+    vi.setSystemTime(Date.now() + 61_000);
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    expect((await call("GET", `/v1/leases/${lease.id}`, { token })).json.state).toBe("active");
+    // One genuine does-not-exist answer is looked at again before the machine is given up.
+    await control("/faults", { faults: [{ method: "GET", path, kind: "status", status: 404 }] });
+    vi.setSystemTime(Date.now() + 61_000);
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    vi.setSystemTime(Date.now() + 6_000);
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    expect((await call("GET", `/v1/leases/${lease.id}`, { token })).json.state).toBe("active");
+    await releaseAndDrain(lease.id);
+  });
+
+  it("an acknowledged lease is watched through the provider, not by SSH connections", async () => {
+    const { lease } = await createLease();
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    const machine = async () => (await control("/state")).machines.find((m: any) => m.id === ready.resourceId);
+    const before = (await machine()).connections;
+    for (let i = 0; i < 5; i++) {
+      vi.setSystemTime(Date.now() + 61_000);
+      await runDurableObjectAlarm(leaseStub(lease.id));
+    }
+    expect((await machine()).connections).toBe(before);
+    const polls = (await emulator()).requests.filter((r) => r.method === "GET" && r.path === `/api/v1/instances/${ready.resourceId}`);
+    expect(polls.length).toBeGreaterThanOrEqual(5);
+    await releaseAndDrain(lease.id);
   });
 });

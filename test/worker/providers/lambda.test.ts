@@ -184,7 +184,7 @@ describe("Lambda adapter on the emulator", () => {
     await nothingLeft();
   });
 
-  it("counts a key delete answered 400 (unknown id) as gone", async () => {
+  it("takes a 400 on key delete as gone only when a fresh listing agrees", async () => {
     const unknown = await api("DELETE", "/ssh-keys/0123456789abcdef0123456789abcdef");
     expect(unknown.status).toBe(400);
     const lambda = adapter();
@@ -193,7 +193,11 @@ describe("Lambda adapter on the emulator", () => {
     await api("POST", "/ssh-keys", { name: handle, public_key: KEY_A });
     const [key] = (await state()).sshKeys;
     await faults({ method: "DELETE", path: `/api/v1/ssh-keys/${key?.id}`, kind: "status", status: 400, code: "global/invalid-parameters" });
+    // The key is still there: the release is not done, and says why.
+    await expect(lambda.release({ handle }, "destroy", spec)).rejects.toMatchObject({ kind: "definite" });
+    expect((await state()).sshKeys).toHaveLength(1);
     expect(await lambda.release({ handle }, "destroy", spec)).toEqual({ done: true });
+    expect((await state()).sshKeys).toEqual([]);
   });
 
   it("inventory decodes our markers and leaves foreign instances unmarked", async () => {
