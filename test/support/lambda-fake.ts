@@ -28,6 +28,7 @@ const ACTION = { available: true };
 export class FakeLambda {
   readonly instances = new Map<string, Json>();
   readonly keys = new Map<string, Json>();
+  readonly rulesets = new Map<string, Json>();
   readonly calls: FakeCall[] = [];
   /** One-shot answers, consumed in order by the first call each one answers. */
   readonly overrides: FakeOverride[] = [];
@@ -125,6 +126,8 @@ export class FakeLambda {
         return this.keys.delete(id!) ? ok({}) : lambdaError(400, "global/invalid-parameters", "Invalid SSH key id.");
       case "GET /instance-types":
         return ok({ gpu_1x_a10: { instance_type: TYPE, regions_with_capacity_available: [REGION] } });
+      case "GET /firewall-rulesets/{id}":
+        return this.rulesets.has(id!) ? ok(this.rulesets.get(id!)) : lambdaError(404, "global/object-does-not-exist", "Specified firewall ruleset does not exist.");
       case "GET /images":
         return ok([{ id: "img-1", created_time: "2025-01-01T00:00:00+00:00", updated_time: "2025-01-01T00:00:00+00:00", name: "Ubuntu 22.04", description: "Ubuntu LTS", family: "ubuntu-22-04", version: "22.04", architecture: "x86_64", region: REGION }]);
       default:

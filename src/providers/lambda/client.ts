@@ -115,6 +115,13 @@ export class LambdaClient {
     return this.call({ method: "GET", path: "/images" }, z.array(wire.Image));
   }
 
+  getFirewallRuleset(id: string): Promise<wire.FirewallRuleset> {
+    return this.call({ method: "GET", path: `/firewall-rulesets/${encodeURIComponent(id)}` }, wire.FirewallRuleset, {
+      route: "/firewall-rulesets/{id}",
+      gone: INSTANCE_GONE,
+    });
+  }
+
   /** A request that breaks the spec is our bug or bad config: refuse it before it leaves. */
   private checkRequest<T>(what: string, schema: z.ZodMiniType<T>, body: T): T {
     const parsed = schema.safeParse(body);

@@ -32,14 +32,29 @@ export async function runDoctor(api: LambdaClient, settings: LambdaSettings): Pr
     checks.push(...typeChecks(types.value, settings));
   }
 
-  if (settings.imageFamily) {
-    const family = settings.imageFamily;
-    const images = await attempt(() => api.listImages());
-    if (!images.ok) checks.push(failed("image_family", images.error, "could not read images"));
-    else if (images.value.some((image) => image.family === family)) checks.push(ok("image_family", `image family ${family} exists`));
-    else checks.push({ name: "image_family", status: "fail", class: "config", detail: `no image of family ${family}`, hint: "fix LAMBDA_IMAGE_FAMILY (see GET /images)" });
-  }
+  if (settings.imageFamily) checks.push(await imageCheck(api, settings.imageFamily, settings.defaultRegion));
+  if (settings.firewallRulesetId) checks.push(await rulesetCheck(api, settings.firewallRulesetId, settings.defaultRegion));
   return checks;
+}
+
+/** Images are per region: the family must exist where leases launch by default. */
+async function imageCheck(api: LambdaClient, family: string, region: string | undefined): Promise<DoctorCheck> {
+  const images = await attempt(() => api.listImages());
+  if (!images.ok) return failed("image_family", images.error, "could not read images");
+  const where = region === undefined ? images.value : images.value.filter((image) => image.region.name === region);
+  if (where.some((image) => image.family === family)) return ok("image_family", `image family ${family} exists${region ? ` in ${region}` : ""}`);
+  return { name: "image_family", status: "fail", class: "config", detail: `no image of family ${family}${region ? ` in ${region}` : ""}`, hint: "fix LAMBDA_IMAGE_FAMILY (see GET /images)" };
+}
+
+/** A firewall ruleset belongs to one region: launching elsewhere with it fails. */
+async function rulesetCheck(api: LambdaClient, id: string, region: string | undefined): Promise<DoctorCheck> {
+  const ruleset = await attempt(() => api.getFirewallRuleset(id));
+  const hint = "fix LAMBDA_FIREWALL_RULESET_ID (see GET /firewall-rulesets)";
+  if (!ruleset.ok) return failed("firewall_ruleset", ruleset.error, hint, ruleset.error.kind === "not_found" ? "config" : undefined);
+  if (region !== undefined && ruleset.value.region.name !== region) {
+    return { name: "firewall_ruleset", status: "fail", class: "config", detail: `ruleset ${ruleset.value.name} is in ${ruleset.value.region.name}, leases launch in ${region}`, hint };
+  }
+  return ok("firewall_ruleset", `ruleset ${ruleset.value.name}${region ? ` in ${region}` : ""}`);
 }
 
 function typeChecks(types: InstanceTypes, settings: LambdaSettings): DoctorCheck[] {

@@ -90,6 +90,9 @@ export const Image = z.object({
   region: Region,
 });
 
+/** `FirewallRuleset` (1.10.0): only what the doctor reads. A ruleset belongs to one region. */
+export const FirewallRuleset = z.object({ id: z.string(), name: z.string(), region: Region });
+
 export const LaunchResponse = z.object({ instance_ids: z.array(z.string()) });
 export const TerminateResponse = z.object({ terminated_instances: z.array(Instance) });
 export const EmptyResponse = z.object({});
@@ -141,6 +144,7 @@ export const AddSshKeyRequest = z.object({
 export type Instance = z.infer<typeof Instance>;
 export type SshKey = z.infer<typeof SshKey>;
 export type Image = z.infer<typeof Image>;
+export type FirewallRuleset = z.infer<typeof FirewallRuleset>;
 export type InstanceTypes = z.infer<typeof InstanceTypes>;
 export type LaunchRequest = z.infer<typeof LaunchRequest>;
 export type TerminateRequest = z.infer<typeof TerminateRequest>;

@@ -168,6 +168,12 @@ function apiRoutes({ state }: LambdaAppOptions): Hono<{ Bindings: HttpBindings }
   api.get("/images", () => dataResponse(IMAGES));
   api.get("/regions", () => dataResponse(Object.keys(REGIONS).map(regionWire)));
   api.get("/file-systems", () => dataResponse([]));
+  // ASSUMPTION: the emulated account owns no firewall rulesets, so every id is unknown; the
+  // 404 body follows ApiErrorNotFound's sibling for objects (global/object-does-not-exist).
+  api.get("/firewall-rulesets", () => dataResponse([]));
+  api.get("/firewall-rulesets/:id", () =>
+    errorResponse({ status: 404, code: "global/object-does-not-exist", message: "Specified firewall ruleset does not exist." }),
+  );
   return api;
 }
 

@@ -127,6 +127,10 @@ describe("errors", () => {
     expect(errorKind(400, "instance-operations/launch/insufficient-capacity")).toBe("capacity");
     expect(errorKind(400, "global/quota-exceeded")).toBe("quota");
     expect(errorKind(404, "global/object-does-not-exist")).toBe("not_found");
+    // A 404 proves "gone" only with the route's own code: a bare or route-level 404 proves nothing.
+    expect(errorKind(404, undefined)).toBe("ambiguous");
+    expect(errorKind(404, "global/not-found")).toBe("ambiguous");
+    expect(errorKind(404, "global/not-found", ["global/not-found"])).toBe("not_found");
     expect(errorKind(400, "global/invalid-parameters")).toBe("invalid");
     expect(errorKind(429, undefined)).toBe("rate_limited");
     expect(errorKind(500, "global/internal-error")).toBe("ambiguous");
@@ -300,5 +304,71 @@ describe("inventory, catalog and doctor", () => {
     expect(far.find((c) => c.name === "capacity")).toMatchObject({ status: "warn", class: "capacity" });
     const broken = await make({ LAMBDA_BASE_URL: "http://cloud.lambda.ai/api/v1" }).doctor();
     expect(broken).toMatchObject([{ name: "config", status: "fail", class: "config" }]);
+  });
+});
+
+describe("what Lambda itself would refuse, and what it lists", () => {
+  it("validates key length and type, type and region names before any call", () => {
+    expect(lambda.validate(SPEC)).toEqual([]);
+    expect(lambda.validate({ ...SPEC, sshPublicKey: `ssh-rsa ${"A".repeat(5_000)}` })[0]).toMatch(/at most 4096/);
+    expect(lambda.validate({ ...SPEC, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3M= old" })[0]).toMatch(/OpenSSH public key/);
+    expect(lambda.validate({ ...SPEC, type: "GPU 1x" })[0]).toMatch(/instance type/);
+    expect(lambda.validate({ ...SPEC, region: "mars" })[0]).toMatch(/region/);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it("one account key outside the schema's bounds does not fail creates and releases", async () => {
+    fake.keys.set("odd", { id: "odd", name: "laptop", public_key: "" }); // someone else's, minLength 1 broken
+    const ref = await lambda.create(SPEC, FIRST);
+    expect(await releaseUntilDone(ref)).toBeGreaterThan(0);
+    expect(fake.keys.has("odd")).toBe(true);
+  });
+
+  it("an unparseable key that may be ours fails the listing closed", async () => {
+    fake.keys.set("ours", { id: "ours", name: HANDLE, public_key: "" });
+    expect((await failure(lambda.release({ handle: HANDLE }, "destroy", SPEC))).kind).toBe("ambiguous");
+  });
+
+  it("inventory leaves terminated instances out; recovery never binds a dying instance", async () => {
+    fake.addInstance({ sshKeyName: HANDLE, status: "terminated" });
+    fake.addInstance({ sshKeyName: HANDLE, status: "terminating" });
+    fake.addInstance({ sshKeyName: HANDLE, status: "preempted" });
+    expect((await lambda.inventory()).items.map((i) => i.status).sort()).toEqual(["preempted", "terminating"]);
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "absent" });
+    const booting = fake.addInstance({ sshKeyName: HANDLE, status: "booting" });
+    expect(await lambda.recover(SPEC, HANDLE)).toEqual({ kind: "found", ref: { handle: HANDLE, id: booting } });
+  });
+
+  it("a release removes the dying siblings under its handle too", async () => {
+    const preempted = fake.addInstance({ sshKeyName: HANDLE, status: "preempted" });
+    const ref = await lambda.create(SPEC, FIRST);
+    await releaseUntilDone(ref);
+    expect(fake.liveInstances().map((i) => i.id)).not.toContain(ref.id);
+    expect(fake.calls.some((c) => c.path.endsWith("/terminate") && JSON.stringify(c.body).includes(preempted))).toBe(true);
+  });
+
+  it("sends an image id as an id and anything else as a family", async () => {
+    const id = "0123abcd-0123-4abc-8def-0123456789ab";
+    await lambda.create({ ...SPEC, image: id }, FIRST);
+    expect(fake.calls.find((c) => c.path.endsWith("/launch"))?.body).toMatchObject({ image: { id } });
+  });
+
+  it("identifies a resource by the same id in create, recover and inventory", async () => {
+    const ref = await lambda.create(SPEC, FIRST);
+    const recovered = await lambda.recover(SPEC, HANDLE);
+    const listed = (await lambda.inventory()).items.find((i) => i.marker?.leaseId === SPEC.leaseId);
+    expect(recovered).toEqual({ kind: "found", ref: { handle: HANDLE, id: ref.id } });
+    expect(listed?.id).toBe(ref.id);
+  });
+
+  it("doctor checks the image family and firewall ruleset in the default region", async () => {
+    fake.rulesets.set("fw-west", { id: "fw-west", name: "west rules", region: { name: "us-west-1", description: "California" } });
+    const checks = await make({ LAMBDA_IMAGE_FAMILY: "ubuntu-22-04", LAMBDA_FIREWALL_RULESET_ID: "fw-west" }).doctor();
+    expect(checks.find((c) => c.name === "image_family")).toMatchObject({ status: "ok" });
+    expect(checks.find((c) => c.name === "firewall_ruleset")).toMatchObject({ status: "fail", class: "config", detail: expect.stringContaining("us-west-1") });
+    const elsewhere = await make({ LAMBDA_IMAGE_FAMILY: "ubuntu-22-04", LAMBDA_DEFAULT_REGION: "us-west-1" }).doctor();
+    expect(elsewhere.find((c) => c.name === "image_family")).toMatchObject({ status: "fail", detail: expect.stringContaining("us-west-1") });
+    const missing = await make({ LAMBDA_FIREWALL_RULESET_ID: "nope" }).doctor();
+    expect(missing.find((c) => c.name === "firewall_ruleset")).toMatchObject({ status: "fail", class: "config" });
   });
 });
