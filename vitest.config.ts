@@ -21,6 +21,9 @@ export default defineConfig(async () => {
                   LAMBDA_API_KEY: "secret_test-lambda-key",
                   LAMBDA_BASE_URL: `http://127.0.0.1:${inject<number>("lambdaPort")}/api/v1`,
                   LAMBDA_SSH_PORT: String(inject<number>("lambdaSshPort")),
+                  // Tests drive time with a fake clock that pacing's real waits cannot follow;
+                  // pacing itself is tested on its own (test/worker/pacing/).
+                  PROVIDER_PACING: "off",
                 },
               },
             })),

@@ -5,6 +5,7 @@ import { sweepOrphans, summarize } from "./sweep/orphans";
 import { pokeOverdueLeases } from "./sweep/overdue";
 
 export { LeaseObject } from "./lease/object";
+export { PacingObject } from "./pacing/object";
 
 const app = createApp();
 

@@ -7,6 +7,7 @@ import { admit as admitInIndex } from "../ledger/leases";
 import { redact } from "../providers/http";
 import { configuredAdapter, secretValues } from "../providers/registry";
 import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
+import type { PacingPriority } from "../pacing/gcra";
 import type { Step } from "./deadlines";
 import { sshBannerAnswers } from "./probe";
 import type { LeaseRecord } from "./record";
@@ -43,8 +44,19 @@ class ProviderUnavailable extends ProviderError {
   }
 }
 
-function adapterFor(host: RunnerHost, rec: LeaseRecord): ProviderAdapter {
-  const adapter = configuredAdapter(host.env, rec.request.provider);
+/** Releases stop billing and get the account's first permits; creates next; polls last. */
+const PRIORITY: Record<Step["kind"], PacingPriority> = {
+  admit: "create",
+  expire: "release",
+  create: "create",
+  recover: "create",
+  resume: "create",
+  release: "release",
+  inspect: "poll",
+};
+
+function adapterFor(host: RunnerHost, rec: LeaseRecord, step: Step["kind"]): ProviderAdapter {
+  const adapter = configuredAdapter(host.env, rec.request.provider, PRIORITY[step]);
   if (!adapter) throw new ProviderUnavailable(rec.request.provider);
   return adapter;
 }
@@ -104,13 +116,13 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       const started = t.startAttempt(rec, now);
       host.commit(rec, started, `create attempt ${started.op!.attempts}`);
       const attempt = { handle: rec.handle, number: started.op!.attempts, firstAt: started.op!.firstAt };
-      await bracket(host, () => adapterFor(host, rec).create(spec, attempt), t.resourceFound, t.createFailed, (v, isError) =>
+      await bracket(host, () => adapterFor(host, rec, "create").create(spec, attempt), t.resourceFound, t.createFailed, (v, isError) =>
         isError ? errorNote("create")(v, true) : `created resource ${(v as { id?: string }).id ?? "(id pending)"}`,
       );
       return;
     }
     case "recover":
-      await bracket(host, () => adapterFor(host, rec).recover(spec, rec.handle), t.recovered, t.recoverFailed, (v, isError) =>
+      await bracket(host, () => adapterFor(host, rec, "recover").recover(spec, rec.handle), t.recovered, t.recoverFailed, (v, isError) =>
         isError ? errorNote("recovery lookup")(v, true) : `recovery by handle: ${(v as { kind: string }).kind}`,
       );
       return;
@@ -121,7 +133,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       // log records changes (outcomes, failures), not polls.
       host.commit(rec, started, started.op!.attempts === 1 ? `release (${action}) started` : undefined);
       const ref = rec.resource ?? { handle: rec.handle };
-      await bracket(host, () => adapterFor(host, rec).release(ref, action, spec), t.releaseStepped, t.releaseFailed, (v, isError) =>
+      await bracket(host, () => adapterFor(host, rec, "release").release(ref, action, spec), t.releaseStepped, t.releaseFailed, (v, isError) =>
         isError ? errorNote("release")(v, true) : (v as { done: boolean }).done ? "release confirmed by provider" : "release in progress",
       );
       return;
@@ -132,7 +144,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       await bracket(
         host,
         async () => {
-          const adapter = adapterFor(host, rec);
+          const adapter = adapterFor(host, rec, "resume");
           if (!adapter.resume || !rec.resource) throw new ProviderError("unsupported", "this provider cannot resume");
           await adapter.resume(rec.resource, spec);
         },
@@ -151,7 +163,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       await bracket(
         host,
         async () => {
-          const adapter = adapterFor(host, rec);
+          const adapter = adapterFor(host, rec, "inspect");
           const status = await adapter.inspect(ref, spec);
           if (status.phase !== "running") return { status, routeReady: false };
           // Once ready, the provider's status poll watches the lease: no SSH connection every

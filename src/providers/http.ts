@@ -2,6 +2,8 @@
 // allowed), timeouts, no cross-origin redirects, secret redaction and outcome classification.
 // It never throws for an HTTP status: callers classify the status with their provider's codes.
 
+import type { Pacer } from "../pacing/gcra";
+import { recentAnswer, rememberAnswer, sharedKey } from "./shared-reads";
 import { ProviderError } from "./types";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -16,6 +18,16 @@ export interface HttpRequest {
   json?: unknown;
   contentType?: string;
   timeoutMs?: number;
+  /**
+   * Rate-limit buckets this request counts against (the provider factory's `rateLimits`);
+   * `account` when absent. The last one named is the one a 429 is blamed on.
+   */
+  buckets?: readonly string[];
+  /**
+   * GET only: a 2xx answer to the same URL and credential at most this old may be shared
+   * instead of asking again (shared-reads.ts). Use only where a slightly older view is safe.
+   */
+  shareMs?: number;
 }
 
 export interface HttpResponse {
@@ -34,6 +46,10 @@ export interface HttpClientOptions {
   secrets?: string[];
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** The account's pacing point: asked before every request, told about every 429. */
+  pacer?: Pacer;
+  /** Honour `shareMs` (account-wide coordination is on): see shared-reads.ts. */
+  sharedReads?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -58,6 +74,9 @@ export function checkBaseUrl(url: string): URL {
   return parsed;
 }
 
+/** One function for every client, so shared reads can tell the real network from a test's. */
+const globalFetch: typeof fetch = (input, init) => fetch(input, init);
+
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 const SENSITIVE_FIELD = /("(?:user_data|jupyter_token|token|api_key|password|private_key|onstart)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 const AUTH_HEADER_VALUE = /\b(Bearer|Key|Basic)\s+[A-Za-z0-9._~+/=:-]{6,}/g;
@@ -79,13 +98,16 @@ export class HttpClient {
   private readonly base: URL;
   private readonly secrets: string[];
   private readonly fetchFn: typeof fetch;
+  /** What identifies the account for shared reads; hashed there, never stored. */
+  private readonly credential: string;
 
   constructor(private readonly options: HttpClientOptions) {
     this.base = checkBaseUrl(options.baseUrl);
     this.origin = this.base.origin;
     const headerSecrets = Object.values(options.headers).flatMap((v) => [v, v.replace(/^\S+\s+/, "")]);
     this.secrets = [...(options.secrets ?? []), ...headerSecrets].filter((s) => s.length >= 4);
-    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.fetchFn = options.fetch ?? globalFetch;
+    this.credential = Object.values(options.headers).join("\n");
   }
 
   redact(text: string): string {
@@ -105,6 +127,27 @@ export class HttpClient {
    * provider may or may not have acted. Any HTTP status is returned for the caller to classify.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const shareKey = this.options.sharedReads && req.method === "GET" && req.shareMs ? sharedKey(this.fetchFn, this.url(req.path, req.query).toString(), this.credential) : undefined;
+    const recent = shareKey ? recentAnswer(shareKey, req.shareMs!) : undefined;
+    if (recent) return { status: recent.status, headers: new Headers(recent.headers), text: recent.text, body: parseJson(recent.text) };
+    const res = await this.paced(req);
+    if (shareKey && res.status >= 200 && res.status < 300) rememberAnswer(shareKey, { status: res.status, text: res.text, headers: [...res.headers] });
+    return res;
+  }
+
+  private async paced(req: HttpRequest): Promise<HttpResponse> {
+    const buckets = req.buckets ?? ["account"];
+    // A refused permit throws rate_limited before anything is sent: definitely not acted on.
+    await this.options.pacer?.permit(buckets);
+    const res = await this.send(req);
+    if (res.status === 429) {
+      // One lease's 429 slows the whole account; the caller still classifies the answer.
+      await this.options.pacer?.throttled(buckets[buckets.length - 1]!, retryAfterMs(res.headers) ?? 0).catch(() => undefined);
+    }
+    return res;
+  }
+
+  private async send(req: HttpRequest): Promise<HttpResponse> {
     let url = this.url(req.path, req.query);
     const headers: Record<string, string> = { accept: "application/json", ...this.options.headers, ...req.headers };
     let body: string | undefined;

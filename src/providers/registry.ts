@@ -1,6 +1,8 @@
 // The table of provider factories: the one place a new provider is registered.
 // Which of them are live is decided by configuration (their credentials are present).
 
+import type { PacingPriority } from "../pacing/gcra";
+import { createPacer, pacingEnabled } from "../pacing/pacer";
 import { lambdaProvider } from "./lambda";
 import type { ProviderAdapter, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
@@ -29,11 +31,19 @@ export function releaseActionsOf(env: Env, name: string): readonly ReleaseAction
   return FACTORIES.get(name)?.create(providerConfig(env)).capabilities.releaseActions;
 }
 
-/** The adapter for `name` when it exists and is configured, else undefined. */
-export function configuredAdapter(env: Env, name: string): ProviderAdapter | undefined {
+/**
+ * The adapter for `name` when it exists and is configured, else undefined. Its requests take
+ * permits from the account's pacing point at `priority` (src/pacing/).
+ */
+export function configuredAdapter(env: Env, name: string, priority: PacingPriority): ProviderAdapter | undefined {
   const factory = FACTORIES.get(name);
   const config = providerConfig(env);
-  return factory && factory.configured(config) ? factory.create(config) : undefined;
+  if (!factory || !factory.configured(config)) return undefined;
+  return factory.create({
+    ...config,
+    pacer: createPacer({ env, account: name, limits: factory.rateLimits, priority }),
+    sharedReads: pacingEnabled(env),
+  });
 }
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|KUBECONFIG)$/;

@@ -11,6 +11,8 @@
 //   providers without a reachable host (Coder), the adapter's own signal.
 // Every method throws ProviderError (below) for anything but success.
 
+import type { Pacer, RateLimits } from "../pacing/gcra";
+
 export type ReleaseAction = "destroy" | "stop";
 
 /** Where the client connects. `proxy` endpoints are reached through a client-side command. */
@@ -210,10 +212,19 @@ export interface ProviderConfig {
   deploymentId: string;
   /** Provider vars and secrets by name (e.g. LAMBDA_API_KEY, LAMBDA_BASE_URL). */
   vars: Record<string, string | undefined>;
+  /** The account's pacing point at the caller's priority; absent: requests go out unpaced. */
+  pacer?: Pacer;
+  /** Leases may share recent whole-account listings (on wherever pacing is on). */
+  sharedReads?: boolean;
 }
 
 export interface ProviderFactory {
   readonly name: string;
+  /**
+   * The provider's documented account-wide limits by bucket. Every request takes a permit on
+   * `account`; the client names further buckets for rarer, stricter endpoints (launch).
+   */
+  readonly rateLimits: RateLimits;
   /** True when the credentials this provider needs are present. */
   configured(config: ProviderConfig): boolean;
   create(config: ProviderConfig): ProviderAdapter;

@@ -2,6 +2,7 @@
 // (provider.ts) for every configured provider, one at a time, and records the run in D1.
 
 import { loadConfig } from "../config";
+import { createPacer, pacingEnabled } from "../pacing/pacer";
 import type { ProviderSweep, SweepRun } from "../contract/sweep";
 import { recordRun } from "../ledger/sweeps";
 import { redact } from "../providers/http";
@@ -39,7 +40,9 @@ export async function sweepOrphans(env: Env, now: number, options: SweepOptions)
   for (const name of names) {
     const factory = providerFactories().find((f) => f.name === name)!;
     try {
-      const adapter = factory.create(providerConfig(env));
+      // The sweep reclaims billing machines: its listing and releases go at release priority.
+      const pacer = createPacer({ env, account: name, limits: factory.rateLimits, priority: "release" });
+      const adapter = factory.create({ ...providerConfig(env), pacer, sharedReads: pacingEnabled(env) });
       reports.push(
         await sweepProvider({ env, adapter, deploymentId: config.deploymentId, now, graceMs: config.sweepGraceMs, dryRun: options.dryRun ?? false, redact: scrub }),
       );

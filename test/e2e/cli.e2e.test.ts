@@ -101,7 +101,13 @@ describe("crabbox CLI against the local stack", () => {
     child.kill("SIGKILL");
     await done;
     await control("/config", { bootMs: 500 });
-    const [instance] = (await emulatorState()).instances.filter((i) => i.status !== "terminated");
+    // Launches are paced to Lambda's one per 12 s account-wide: the launch may still be queued.
+    let instance: { id: string } | undefined;
+    for (let i = 0; i < 150 && !instance; i++) {
+      [instance] = (await emulatorState()).instances.filter((x) => x.status !== "terminated");
+      if (!instance) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(instance, "the coordinator launched the machine").toBeDefined();
     await control(`/instances/${instance!.id}/status`, { status: "active" });
 
     let final: Lease = await api(`/v1/leases/${lease!.id}`);

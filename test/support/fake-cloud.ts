@@ -210,6 +210,7 @@ export const fakeAdapter: ProviderAdapter = {
 
 export const fakeCloudProvider: ProviderFactory = {
   name: "fakecloud",
+  rateLimits: {},
   configured: () => true,
   create: () => fakeAdapter,
 };

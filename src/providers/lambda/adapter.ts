@@ -16,6 +16,7 @@ import {
   type ResourceRef,
   type ResourceStatus,
 } from "../types";
+import type { Pacer } from "../../pacing/gcra";
 import { LambdaClient } from "./client";
 import { runDoctor } from "./doctor";
 import { decodeMarker, leaseHandle, markerTags } from "./marker";
@@ -57,12 +58,12 @@ export class LambdaAdapter implements ProviderAdapter {
 
   constructor(
     private readonly settings: LambdaSettings,
-    options: { fetch?: typeof fetch } = {},
+    options: { fetch?: typeof fetch; pacer?: Pacer; sharedReads?: boolean } = {},
   ) {
     this.problems = [...settings.problems];
     this.defaults = { type: settings.defaultType, region: settings.defaultRegion };
     try {
-      this.api = new LambdaClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, fetch: options.fetch });
+      this.api = new LambdaClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, fetch: options.fetch, pacer: options.pacer, sharedReads: options.sharedReads });
     } catch (err) {
       // A bad base URL is configuration: doctor reports it, every call refuses with it.
       this.problems.push(err instanceof Error ? err.message : "LAMBDA_BASE_URL is invalid");

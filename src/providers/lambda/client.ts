@@ -3,6 +3,7 @@
 // Contract: ../shared/contracts/lambda/openapi-1.10.0.json and openapi-1.8.3.json.
 
 import * as z from "zod/mini";
+import type { Pacer, RateLimits } from "../../pacing/gcra";
 import { HttpClient, classifyStatus, retryAfterMs, type HttpRequest } from "../http";
 import { ProviderError, type ProviderErrorKind } from "../types";
 import { HANDLE_PREFIX } from "./marker";
@@ -13,11 +14,24 @@ export interface LambdaClientOptions {
   apiKey: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  pacer?: Pacer;
+  sharedReads?: boolean;
 }
 
 /** Lambda allows about one request per second, and one launch per 12 s (contracts/README.md). */
 export const RATE_LIMIT_BACKOFF_MS = 1_000;
 export const LAUNCH_INTERVAL_MS = 12_000;
+/**
+ * The account's pacing buckets. ASSUMPTION: "about 1 request/s" tolerates a short burst (5);
+ * launches get no burst at all, which satisfies both readings of the launch limit ("one per
+ * 12 s" and "five per minute").
+ */
+export const LAMBDA_RATE_LIMITS: RateLimits = {
+  account: { intervalMs: RATE_LIMIT_BACKOFF_MS, burst: 5 },
+  launch: { intervalMs: LAUNCH_INTERVAL_MS, burst: 1 },
+};
+/** How old a whole-account instance listing one lease may borrow from another. */
+const INSTANCE_LISTING_SHARE_MS = 1_000;
 /** Provider messages are echoed into errors only this far, after redaction. */
 const MAX_PROVIDER_MESSAGE_CHARS = 200;
 
@@ -56,6 +70,8 @@ export class LambdaClient {
       secrets: [options.apiKey],
       fetch: options.fetch,
       timeoutMs: options.timeoutMs,
+      pacer: options.pacer,
+      sharedReads: options.sharedReads,
     });
   }
 
@@ -69,7 +85,9 @@ export class LambdaClient {
    * unparseable item that may carry a crabbox key name or tag still fails the listing (closed).
    */
   async listInstances(): Promise<wire.Instance[]> {
-    const items = await this.call({ method: "GET", path: "/instances" }, z.array(z.unknown()));
+    // Shared for a second across the isolate's leases: recovery and release tolerate that much
+    // (a release that sees a stale "running" just asks again; a lease's own id is also read directly).
+    const items = await this.call({ method: "GET", path: "/instances", shareMs: INSTANCE_LISTING_SHARE_MS }, z.array(z.unknown()));
     return parseEach(items, wire.Instance, "GET /instances: an instance that may be ours does not match the published schema");
   }
 
@@ -80,7 +98,7 @@ export class LambdaClient {
   /** Answers the launched instance ids. Any failure but a definite error code is ambiguous. */
   launch(body: wire.LaunchRequest): Promise<string[]> {
     const json = this.checkRequest("launch", wire.LaunchRequest, body);
-    return this.call({ method: "POST", path: "/instance-operations/launch", json }, wire.LaunchResponse).then(
+    return this.call({ method: "POST", path: "/instance-operations/launch", json, buckets: ["account", "launch"] }, wire.LaunchResponse).then(
       (data) => data.instance_ids,
     );
   }

@@ -3,14 +3,16 @@
 
 import type { ProviderConfig, ProviderFactory } from "../types";
 import { LambdaAdapter } from "./adapter";
+import { LAMBDA_RATE_LIMITS } from "./client";
 import { readSettings } from "./settings";
 
 export function createLambdaAdapter(config: ProviderConfig, options: { fetch?: typeof fetch } = {}): LambdaAdapter {
-  return new LambdaAdapter(readSettings(config), options);
+  return new LambdaAdapter(readSettings(config), { ...options, pacer: config.pacer, sharedReads: config.sharedReads });
 }
 
 export const lambdaProvider: ProviderFactory = {
   name: "lambda",
+  rateLimits: LAMBDA_RATE_LIMITS,
   configured: (config) => Boolean(config.vars.LAMBDA_API_KEY?.trim()),
   create: (config) => createLambdaAdapter(config),
 };

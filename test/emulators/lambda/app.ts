@@ -182,6 +182,11 @@ export function createLambdaApp(options: LambdaAppOptions): Hono<{ Bindings: Htt
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.route("/_emulator", controlRoutes(options.control));
   app.use(`${API_PREFIX}/*`, faultMiddleware({ faults, log, errorFor: errorForFault }));
+  // The general account limit, then the launch limit: both at the edge, before auth.
+  app.use(`${API_PREFIX}/*`, async (c, next) => {
+    if (!state.takeRequestToken()) return rateLimited();
+    await next();
+  });
   app.use(`${API_PREFIX}/instance-operations/launch`, async (c, next) => {
     if (c.req.method === "POST" && !state.takeLaunchSlot()) return rateLimited();
     await next();

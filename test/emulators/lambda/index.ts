@@ -63,9 +63,15 @@ function mergeConfig(current: LambdaConfig, patch: unknown): LambdaConfig | stri
     if ((DURATION_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) return `${key} must be a number >= 0`;
       next[key as (typeof DURATION_KEYS)[number]] = value;
-    } else if (key === "quota") {
-      if (value !== null && !(Number.isInteger(value) && value >= 0)) return "quota must be null or an integer >= 0";
-      next.quota = value;
+    } else if (key === "quota" || key === "launchesPerMinute") {
+      if (value !== null && !(Number.isInteger(value) && value >= 0)) return `${key} must be null or an integer >= 0`;
+      next[key] = value;
+    } else if (key === "requestsPerSecond") {
+      if (value !== null && !(typeof value === "number" && value > 0 && Number.isFinite(value))) return "requestsPerSecond must be null or a number > 0";
+      next.requestsPerSecond = value;
+    } else if (key === "requestBurst") {
+      if (!(Number.isInteger(value) && value >= 1)) return "requestBurst must be an integer >= 1";
+      next.requestBurst = value;
     } else if (key === "capacity") {
       const problem = mergeCapacity(next.capacity, value);
       if (problem) return problem;

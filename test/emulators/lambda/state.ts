@@ -19,8 +19,20 @@ export interface LambdaConfig {
   terminateMs: number;
   /** How long it is then still listed as `terminated` before answering 404. */
   terminatedRetentionMs: number;
-  /** At most one launch per interval; the real API allows one per 12 s. */
+  /** At most one launch per interval; the real API allows one per 12 s (0: no interval). */
   launchIntervalMs: number;
+  /**
+   * At most this many launches in any 60 s (the docs' other wording, "five per minute");
+   * null: no such window. Both launch rules apply when both are set.
+   */
+  launchesPerMinute: number | null;
+  /**
+   * The general account limit, "about 1 request/s": a token bucket refilled at this rate, of
+   * `requestBurst` tokens, in front of every API route. null: off.
+   * ASSUMPTION: Lambda does not document the burst; 5 is the emulator's choice.
+   */
+  requestsPerSecond: number | null;
+  requestBurst: number;
   /** Free machines per region and type (the current count, changed by launch/terminate). */
   capacity: CapacityTable;
   /** Most live instances the account may hold (global/quota-exceeded beyond); null = no limit. */
@@ -32,6 +44,9 @@ export const DEFAULT_CONFIG: LambdaConfig = {
   terminateMs: 0,
   terminatedRetentionMs: 0,
   launchIntervalMs: 12_000,
+  launchesPerMinute: null,
+  requestsPerSecond: null,
+  requestBurst: 5,
   capacity: DEFAULT_CAPACITY,
   quota: null,
 };
@@ -95,6 +110,8 @@ export function createLambdaState(options: LambdaStateOptions) {
   let instances = new Map<string, InstanceRecord>();
   let sshKeys = new Map<string, SshKeyRecord>();
   let lastLaunchAt = Number.NEGATIVE_INFINITY;
+  let launchTimes: number[] = [];
+  let bucket = { tokens: Number.POSITIVE_INFINITY, at: 0 };
   let privateCounter = 0;
 
   /** `gone` once it has been terminated for terminateMs + terminatedRetentionMs. */
@@ -188,8 +205,26 @@ export function createLambdaState(options: LambdaStateOptions) {
 
     /** Claims the launch slot when free; false means the request is throttled. */
     takeLaunchSlot(): boolean {
-      if (now() - lastLaunchAt < config.launchIntervalMs) return false;
-      lastLaunchAt = now();
+      const t = now();
+      if (t - lastLaunchAt < config.launchIntervalMs) return false;
+      launchTimes = launchTimes.filter((at) => t - at < 60_000);
+      if (config.launchesPerMinute !== null && launchTimes.length >= config.launchesPerMinute) return false;
+      lastLaunchAt = t;
+      launchTimes.push(t);
+      return true;
+    },
+
+    /** One token of the general account limit, or false (the caller answers 429). */
+    takeRequestToken(): boolean {
+      if (config.requestsPerSecond === null) return true;
+      const t = now();
+      const capacity = Math.max(1, config.requestBurst);
+      const refilled = Math.min(capacity, (Number.isFinite(bucket.tokens) ? bucket.tokens : capacity) + ((t - bucket.at) / 1000) * config.requestsPerSecond);
+      if (refilled < 1) {
+        bucket = { tokens: refilled, at: t };
+        return false;
+      }
+      bucket = { tokens: refilled - 1, at: t };
       return true;
     },
 
@@ -270,6 +305,8 @@ export function createLambdaState(options: LambdaStateOptions) {
       instances = new Map();
       sshKeys = new Map();
       lastLaunchAt = Number.NEGATIVE_INFINITY;
+      launchTimes = [];
+      bucket = { tokens: Number.POSITIVE_INFINITY, at: 0 };
       config = cloneConfig(defaults);
       await Promise.all(all.map(stopMachine));
     },

@@ -19,9 +19,10 @@ const FIRST = { handle: HANDLE, number: 1, firstAt: 0 };
 let fake: FakeLambda;
 let lambda: ProviderAdapter;
 
-function make(vars: Record<string, string> = {}): ProviderAdapter {
+function make(vars: Record<string, string> = {}, sharedReads = false): ProviderAdapter {
   const config = {
     deploymentId: "test-deploy",
+    sharedReads,
     vars: { LAMBDA_API_KEY: FAKE_API_KEY, LAMBDA_BASE_URL: FAKE_BASE_URL, LAMBDA_DEFAULT_REGION: "us-east-1", LAMBDA_DEFAULT_TYPE: "gpu_1x_a10", ...vars },
   };
   return createLambdaAdapter(config, { fetch: fake.fetch });
@@ -370,5 +371,27 @@ describe("what Lambda itself would refuse, and what it lists", () => {
     expect(elsewhere.find((c) => c.name === "image_family")).toMatchObject({ status: "fail", detail: expect.stringContaining("us-west-1") });
     const missing = await make({ LAMBDA_FIREWALL_RULESET_ID: "nope" }).doctor();
     expect(missing.find((c) => c.name === "firewall_ruleset")).toMatchObject({ status: "fail", class: "config" });
+  });
+});
+
+describe("account-wide listings", () => {
+  it("leases recovering at once share one recent instance listing", async () => {
+    lambda = make({}, true);
+    const other = make({}, true);
+    await lambda.recover(SPEC, HANDLE);
+    await other.recover({ ...SPEC, leaseId: "abcdefghijkl0999" }, "crabbox-test-deploy-abcdefghijkl0999");
+    expect(fake.calls.filter((c) => c.method === "GET" && c.path === "/api/v1/instances")).toHaveLength(1);
+  });
+
+  it("a release never takes 'gone' from a shared listing: its own id is read directly", async () => {
+    lambda = make({}, true);
+    const ref = await lambda.create(SPEC, FIRST);
+    fake.instances.clear();
+    await lambda.recover(SPEC, HANDLE); // caches a listing without the instance
+    fake.addInstance({ sshKeyName: HANDLE });
+    const [id] = [...fake.instances.keys()];
+    const step = await lambda.release({ ...ref, id }, "destroy", SPEC);
+    expect(step.done).toBe(false);
+    expect(fake.instances.get(id!)?.status).toBe("terminating");
   });
 });

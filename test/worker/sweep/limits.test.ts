@@ -50,6 +50,7 @@ describe("provider isolation", () => {
   let brokenConfigured = false;
   registerProviderFactory({
     name: "brokencloud",
+    rateLimits: {},
     configured: () => brokenConfigured,
     create: () => ({
       ...fakeAdapter,

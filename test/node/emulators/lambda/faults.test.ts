@@ -116,6 +116,33 @@ describe("fault kinds", () => {
   });
 });
 
+describe("account limits (switchable per test)", () => {
+  it("the general limit answers 429 past its burst, on every route, and refills", async () => {
+    emulator.configure({ requestsPerSecond: 2, requestBurst: 3 });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await api.get(i % 2 ? "/ssh-keys" : "/instances")).status);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses).toContain(429);
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await api.get("/instances")).status).toBe(200);
+    emulator.configure({ requestsPerSecond: null });
+    for (let i = 0; i < 10; i++) expect((await api.get("/instances")).status).toBe(200);
+  });
+
+  it("the launch limit holds one per interval, or N per minute, as configured", async () => {
+    emulator.configure({ launchIntervalMs: 0, launchesPerMinute: 2 });
+    const launches = [];
+    for (let i = 0; i < 3; i++) launches.push((await api.post("/instance-operations/launch", LAUNCH_BODY)).status);
+    expect(launches).toEqual([200, 200, 429]);
+    await emulator.reset();
+    await addKey(api, "lease-1", (await makeKeyPair(await scratchDir(), "again")).publicKey);
+    emulator.configure({ launchIntervalMs: 60_000, launchesPerMinute: null });
+    const spaced = [];
+    for (let i = 0; i < 2; i++) spaced.push((await api.post("/instance-operations/launch", LAUNCH_BODY)).status);
+    expect(spaced).toEqual([200, 429]);
+  });
+});
+
 describe("control plane", () => {
   it("reports state: wire-shaped instances and keys, and the request log", async () => {
     await api.post("/instance-operations/launch", LAUNCH_BODY);

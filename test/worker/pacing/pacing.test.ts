@@ -1,0 +1,58 @@
+// The account's pacing point as the provider clients meet it: a real PacingObject behind the
+// one HTTP wrapper. A refused permit sends nothing and is a rate limit, never a failure; a 429
+// from the provider slows every lease of the account.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createPacer } from "../../../src/pacing/pacer";
+import type { PacingPriority, RateLimits } from "../../../src/pacing/gcra";
+import { HttpClient } from "../../../src/providers/http";
+
+const pacingOn = { PROVIDER_PACING: "on", PACING: env.PACING } as unknown as Env;
+let accounts = 0;
+
+function client(account: string, limits: RateLimits, priority: PacingPriority, answer: () => Response = () => Response.json({})) {
+  const sent: string[] = [];
+  const pacer = createPacer({ env: pacingOn, account, limits, priority });
+  const http = new HttpClient({
+    baseUrl: "https://api.provider.test/v1",
+    headers: { authorization: "Bearer test-key-123456" },
+    fetch: async (url) => {
+      sent.push(new URL(String(url)).pathname);
+      return answer();
+    },
+    pacer,
+  });
+  return { http, sent };
+}
+
+describe("the pacing point", () => {
+  it("lets the burst through, then refuses without sending", async () => {
+    const account = `acct-${++accounts}`;
+    const limits = { account: { intervalMs: 60_000, burst: 2 } };
+    const { http, sent } = client(account, limits, "create");
+    await http.request({ method: "GET", path: "/a" });
+    await http.request({ method: "GET", path: "/b" });
+    await expect(http.request({ method: "GET", path: "/c" })).rejects.toMatchObject({ kind: "rate_limited", options: { retryAfterMs: expect.any(Number) } });
+    expect(sent).toEqual(["/v1/a", "/v1/b"]);
+    // Another lease of the same account shares the budget: it is refused too.
+    const other = client(account, limits, "poll");
+    await expect(other.http.request({ method: "GET", path: "/d" })).rejects.toMatchObject({ kind: "rate_limited" });
+    expect(other.sent).toEqual([]);
+  });
+
+  it("is off when PROVIDER_PACING=off, and for providers that declare no limits", () => {
+    expect(createPacer({ env: { PROVIDER_PACING: "off", PACING: env.PACING } as unknown as Env, account: "x", limits: { account: { intervalMs: 1, burst: 1 } }, priority: "poll" })).toBeUndefined();
+    expect(createPacer({ env: pacingOn, account: "x", limits: {}, priority: "poll" })).toBeUndefined();
+  });
+
+  it("a 429 from the provider slows the whole account", async () => {
+    const account = `acct-${++accounts}`;
+    const limits = { account: { intervalMs: 10_000, burst: 10 } };
+    const throttled = client(account, limits, "create", () => new Response("error code: 1015", { status: 429 }));
+    expect((await throttled.http.request({ method: "GET", path: "/a" })).status).toBe(429);
+    // Plenty of burst left, but the provider said slow down: polls wait, nothing is sent.
+    const poller = client(account, limits, "poll");
+    await expect(poller.http.request({ method: "GET", path: "/b" })).rejects.toMatchObject({ kind: "rate_limited" });
+    expect(poller.sent).toEqual([]);
+  });
+});
