@@ -9,11 +9,12 @@ import { leaseApi, pool } from "./lib/leases.mjs";
 import { formatTable, rowsFor } from "./lib/report.mjs";
 import { startBenchStack } from "./lib/stack.mjs";
 import { measureLifecycle } from "./sections/lifecycle.mjs";
+import { measureAccountLimits } from "./sections/limits.mjs";
 import { measureBundle, measureCliColdStart } from "./sections/startup.mjs";
 import { measureSweep } from "./sections/sweep.mjs";
 import { addStoredLeases, countIndexedLeases, touchVsFloor } from "./sections/touch.mjs";
 
-const SECTIONS = ["startup", "touch", "lifecycle", "growth", "sweep"];
+const SECTIONS = ["startup", "touch", "lifecycle", "growth", "sweep", "limits"];
 const SWEEP_SOURCE = "src/sweep/orphans.ts";
 const PLANS = {
   full: {
@@ -25,6 +26,8 @@ const PLANS = {
     growthLevels: [1_000, 10_000],
     lifecycle: { count: 200, concurrency: 40 },
     sweep: { sizes: [1_000, 5_000, 10_000], repeats: 3 },
+    // 50 launches at Lambda's one per 12 s take about ten minutes: the slowest section by far.
+    limits: { creates: 50, storm: 10 },
   },
   quick: {
     cliRuns: 10,
@@ -34,6 +37,7 @@ const PLANS = {
     growthLevels: [1_000],
     lifecycle: { count: 50, concurrency: 25 },
     sweep: { sizes: [500, 1_000, 2_000], repeats: 1 },
+    limits: { creates: 6, storm: 4 },
   },
 };
 
@@ -134,6 +138,11 @@ async function leftovers(stack) {
     liveInstances: state.instances.filter((i) => i.status !== "terminated").map((i) => `${i.id}: ${i.status}`),
     crabboxKeys: state.sshKeys.filter((k) => k.name.startsWith("crabbox-")).map((k) => k.name),
   };
+}
+
+if (only.has("limits")) {
+  progress(`account limits: ${plan.limits.creates} creates at once under Lambda's real limits, then releases under a 429 storm`);
+  results.limits = await measureAccountLimits({ logDir, stateRoot: flags["state-root"], ...plan.limits });
 }
 
 results.meta.finishedAt = new Date().toISOString();

@@ -25,8 +25,8 @@ export function leaseApi(client, token) {
       return { lease: res.json, ms: res.ms };
     },
     /** Long-polls until the lease reaches `state` (or ends); throws if it never does. */
-    async waitFor(id, state) {
-      for (let round = 0; round < WAIT_ROUNDS; round++) {
+    async waitFor(id, state, rounds = WAIT_ROUNDS) {
+      for (let round = 0; round < rounds; round++) {
         const res = await client.expect([200], "GET", `/v1/leases/${id}?wait=${state}&timeout=30s`, { token });
         if (reached(res.json.state, state)) return res.json;
       }

@@ -11,11 +11,12 @@ export const BUNDLE_GOAL_KIB = 100;
 export const CLI_GOAL_MS = 150;
 export const DETECTION_GOAL_MS = 250;
 export const SWEEP_MARGINAL_GOAL = 1.5;
+export const STORM_RELEASE_GOAL_MS = 60_000;
 
 export function rowsFor(results) {
   const rows = [];
   const add = (section, figure, cells = {}) => rows.push({ section, figure, ...cells });
-  const { startup, touch, growth, lifecycle, sweep } = results;
+  const { startup, touch, growth, lifecycle, sweep, limits } = results;
 
   if (startup?.bundle) {
     const b = startup.bundle;
@@ -89,6 +90,25 @@ export function rowsFor(results) {
       goal: `≤ ${SWEEP_MARGINAL_GOAL}× (linear)`,
       ok: Number.isFinite(sweep.marginalGrowthCpu) ? sweep.marginalGrowthCpu <= SWEEP_MARGINAL_GOAL : undefined,
     });
+  }
+  if (limits) {
+    const c = limits.creates;
+    add("limits", `${c.count} creates at once, real account limits: ready`, {
+      median: `${c.ready}/${c.count}`,
+      p99: `all in ${(c.allReadyMs / 1000).toFixed(0)} s; ${c.rateLimitedAnswers} × 429 seen; failed: ${c.failed.length}`,
+      goal: "all ready, none failed by a 429",
+      ok: c.ready === c.count && c.failedByRateLimit === 0,
+    });
+    add("limits", "  created → ready", { median: ms(c.readyAfter.median), p99: `max ${ms(c.readyAfter.max)}` });
+    const st = limits.storm;
+    add("limits", `${st.count} releases in a 429 storm: release → machine gone`, {
+      median: ms(st.releaseToMachineGone.median),
+      p99: `p95 ${ms(st.releaseToMachineGone.p95)}, max ${ms(st.releaseToMachineGone.max)}`,
+      goal: `p95 ≤ ${STORM_RELEASE_GOAL_MS / 1000} s`,
+      ok: st.releaseToMachineGone.n === st.count && st.releaseToMachineGone.p95 <= STORM_RELEASE_GOAL_MS,
+    });
+    add("limits", "  release → lease released", { median: ms(st.releaseToTerminal.median), p99: `p95 ${ms(st.releaseToTerminal.p95)}` });
+    add("limits", "machines/keys left in the account", { median: String(limits.leftBehind), goal: "0", ok: limits.leftBehind === 0 });
   }
   return rows;
 }

@@ -37,10 +37,10 @@ function userWorkerd(pgid, stateDir) {
 }
 
 /** Starts everything; `stop()` tears it all down (process groups, clients, state directory). */
-export async function startBenchStack({ logDir, stateRoot = tmpdir() }) {
+export async function startBenchStack({ logDir, stateRoot = tmpdir(), name = "stack", pacing = false, launchIntervalMs = 0 }) {
   const stateDir = await mkdtemp(join(stateRoot, "crabbox-bench-"));
   // Child output goes to files, not the terminal: the bench prints only its progress and table.
-  const logs = { emulators: createWriteStream(join(logDir, "emulator.log")), wrangler: createWriteStream(join(logDir, "wrangler.log")) };
+  const logs = { emulators: createWriteStream(join(logDir, `${name}-emulator.log`)), wrangler: createWriteStream(join(logDir, `${name}-wrangler.log`)) };
   const closeLogs = () => Promise.all(Object.values(logs).map((s) => new Promise((resolve) => s.end(resolve))));
   const cleanUp = async () => {
     await closeLogs();
@@ -57,7 +57,7 @@ export async function startBenchStack({ logDir, stateRoot = tmpdir() }) {
       ackDeadline: "",
       bootMs: 0,
       terminateMs: 0,
-      launchIntervalMs: 0,
+      launchIntervalMs,
       capacity: { [LEASE_REGION]: { [LEASE_TYPE]: BENCH_CAP, [NO_CAPACITY_TYPE]: 0 } },
       persistTo: stateDir,
       testScheduled: true,
@@ -67,6 +67,9 @@ export async function startBenchStack({ logDir, stateRoot = tmpdir() }) {
       tokenFor: { owner: "bench", label: "npm run bench" },
       vars: {
         CRABBOX_BENCH: "1",
+        // Off where the bench measures the coordinator's own overhead against an instant
+        // emulator; on in the account-limits section, which measures pacing itself.
+        PROVIDER_PACING: pacing ? "on" : "off",
         LAMBDA_DEFAULT_REGION: LEASE_REGION,
         LAMBDA_DEFAULT_TYPE: LEASE_TYPE,
         MAX_LEASES_PER_OWNER: String(BENCH_CAP),

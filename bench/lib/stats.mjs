@@ -12,6 +12,7 @@ export function summarize(samples) {
   return {
     n: samples.length,
     median: percentile(samples, 50),
+    p95: percentile(samples, 95),
     p99: percentile(samples, 99),
     min: samples.length ? Math.min(...samples) : NaN,
     max: samples.length ? Math.max(...samples) : NaN,

@@ -288,13 +288,14 @@ export function createLambdaState(options: LambdaStateOptions) {
     },
 
     /** Where each instance's SSH server is (or will be) and whether it listens right now. */
-    machines(): { id: string; host: string; port: number; listening: boolean; activeAt?: number; connections: number }[] {
+    machines(): { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number }[] {
       return visible().map(({ rec }) => ({
         id: rec.id,
         host: rec.address,
         port: options.sshPort,
         listening: rec.machine !== undefined,
         activeAt: rec.activeAt,
+        terminatedAt: rec.terminatedAt,
         connections: rec.machine?.connectionsAccepted() ?? 0,
       }));
     },

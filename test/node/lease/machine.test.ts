@@ -1,29 +1,10 @@
 // The lease machine without a runtime: pure transitions and deadline arithmetic.
 import { describe, expect, it } from "vitest";
 import { backoffMs, deadlines, pollDelayMs, expiredDeadline, HEALTH_POLL_MS, nextAlarmAt, planStep, PROVISION_TIMEOUT_MS } from "../../../src/lease/deadlines";
-import type { LeaseRecord } from "../../../src/lease/record";
+import { leaseRecord, MIN, T } from "../../support/lease-record";
 import * as t from "../../../src/lease/transitions";
 
-const T = 1_900_000_000_000;
-const MIN = 60_000;
-
-function lease(overrides: Partial<LeaseRecord> = {}): LeaseRecord {
-  return {
-    id: "abcdefghijkl0001",
-    owner: "alice",
-    slug: "brave-crab-0001",
-    request: { provider: "fake", sshPublicKey: "ssh-ed25519 AAAA", ttlMs: 120 * MIN, idleTimeoutMs: 30 * MIN, ackDeadlineMs: 2 * MIN, releaseAction: "destroy" },
-    requestHash: "h",
-    releaseAction: "destroy",
-    handle: "crabbox-dep-abcdefghijkl0001",
-    state: "requested",
-    createdAt: T,
-    lastTouchAt: T,
-    idleTimeoutMs: 30 * MIN,
-    parkRetentionMs: 7 * 24 * 60 * MIN,
-    ...overrides,
-  };
-}
+const lease = leaseRecord;
 
 const running = { phase: "running", ready: false, detail: "active", endpoint: { kind: "ssh", host: "10.0.0.1", port: 22, user: "ubuntu" } } as const;
 

@@ -3,29 +3,13 @@
 import { describe, expect, it } from "vitest";
 import { planStep } from "../../../src/lease/deadlines";
 import type { LeaseRecord } from "../../../src/lease/record";
+import { leaseRecord, MIN, T } from "../../support/lease-record";
 import * as t from "../../../src/lease/transitions";
 
-const T = 1_900_000_000_000;
-const MIN = 60_000;
 const SETTLE = t.CREATE_SETTLE_MS;
 
 function provisioning(overrides: Partial<LeaseRecord> = {}): LeaseRecord {
-  const rec: LeaseRecord = {
-    id: "abcdefghijkl0001",
-    owner: "alice",
-    slug: "brave-crab-0001",
-    request: { provider: "fake", sshPublicKey: "ssh-ed25519 AAAA", ttlMs: 120 * MIN, idleTimeoutMs: 30 * MIN, ackDeadlineMs: 2 * MIN, releaseAction: "destroy" },
-    requestHash: "h",
-    releaseAction: "destroy",
-    handle: "crabbox-dep-abcdefghijkl0001",
-    state: "requested",
-    createdAt: T,
-    lastTouchAt: T,
-    idleTimeoutMs: 30 * MIN,
-    parkRetentionMs: 7 * 24 * 60 * MIN,
-    ...overrides,
-  };
-  return t.admit(rec, T);
+  return t.admit(leaseRecord(overrides), T);
 }
 
 /** Attempt 1 is sent at T and its answer is lost. */
