@@ -11,7 +11,7 @@ import { startBenchStack } from "./lib/stack.mjs";
 import { measureLifecycle } from "./sections/lifecycle.mjs";
 import { measureAccountLimits } from "./sections/limits.mjs";
 import { measureBundle, measureCliColdStart } from "./sections/startup.mjs";
-import { measureSweep } from "./sections/sweep.mjs";
+import { combineSweepSeries, measureSweep } from "./sections/sweep.mjs";
 import { addStoredLeases, countIndexedLeases, touchVsFloor } from "./sections/touch.mjs";
 
 const SECTIONS = ["startup", "touch", "lifecycle", "growth", "sweep", "limits"];
@@ -25,7 +25,8 @@ const PLANS = {
     rounds: 10,
     growthLevels: [1_000, 10_000],
     lifecycle: { count: 200, concurrency: 40 },
-    sweep: { sizes: [1_000, 5_000, 10_000], repeats: 3 },
+    // Three independent series, each on a fresh stack (fresh D1, no earlier sightings).
+    sweep: { sizes: [1_000, 5_000, 10_000], repeats: 3, series: 3 },
     // 50 launches at Lambda's one per 12 s take about ten minutes: the slowest section by far.
     limits: { creates: 50, storm: 10 },
   },
@@ -36,7 +37,7 @@ const PLANS = {
     rounds: 4,
     growthLevels: [1_000],
     lifecycle: { count: 50, concurrency: 25 },
-    sweep: { sizes: [500, 1_000, 2_000], repeats: 1 },
+    sweep: { sizes: [500, 1_000, 2_000], repeats: 1, series: 1 },
     limits: { creates: 6, storm: 4 },
   },
 };
@@ -70,7 +71,7 @@ if (only.has("startup")) {
   results.startup = { bundle: await measureBundle({ logDir }), cli: await measureCliColdStart({ logDir, runs: plan.cliRuns }) };
 }
 
-const needsStack = ["touch", "lifecycle", "growth", "sweep"].some((s) => only.has(s));
+const needsStack = ["touch", "lifecycle", "growth"].some((s) => only.has(s));
 if (needsStack) {
   progress("starting the Lambda emulator and wrangler dev");
   const stack = await startBenchStack({ logDir, stateRoot: flags["state-root"] });
@@ -116,13 +117,6 @@ if (needsStack) {
     });
     results.storedLeases = stored;
     results.afterRelease = await leftovers(stack);
-    if (only.has("sweep")) {
-      if (!existsSync(SWEEP_SOURCE)) results.sweep = { skipped: `${SWEEP_SOURCE} does not exist yet` };
-      else {
-        progress(`sweep: one cron run each over ${plan.sweep.sizes.join(", ")} inventory items`);
-        results.sweep = await measureSweep({ ...stack, deploymentId, ...plan.sweep });
-      }
-    }
   } finally {
     progress("stopping the stack");
     await stack.stop();
@@ -138,6 +132,24 @@ async function leftovers(stack) {
     liveInstances: state.instances.filter((i) => i.status !== "terminated").map((i) => `${i.id}: ${i.status}`),
     crabboxKeys: state.sshKeys.filter((k) => k.name.startsWith("crabbox-")).map((k) => k.name),
   };
+}
+
+if (only.has("sweep")) {
+  if (!existsSync(SWEEP_SOURCE)) results.sweep = { skipped: `${SWEEP_SOURCE} does not exist yet` };
+  else {
+    const series = [];
+    for (let i = 0; i < plan.sweep.series; i++) {
+      progress(`sweep series ${i + 1}/${plan.sweep.series}: a fresh stack, then cron runs over ${plan.sweep.sizes.join(", ")} inventory items`);
+      const stack = await startBenchStack({ logDir, stateRoot: flags["state-root"], name: `sweep${i + 1}` });
+      try {
+        const { deploymentId } = (await stack.client.expect([200], "GET", "/v1/health")).json;
+        series.push(await measureSweep({ ...stack, deploymentId, ...plan.sweep }));
+      } finally {
+        await stack.stop();
+      }
+    }
+    results.sweep = combineSweepSeries(series);
+  }
 }
 
 if (only.has("limits")) {

@@ -92,6 +92,24 @@ export async function measureSweep({ client, adminToken, emulator, workerdPid, d
 }
 
 /**
+ * Several independent series (each on a fresh stack): per size, the median of the series'
+ * steady-state figures, and every series' own figure kept beside it.
+ */
+export function combineSweepSeries(series) {
+  const points = series[0].points.map((first, i) => {
+    const at = series.map((s) => s.points[i]);
+    return {
+      ...first,
+      wallMs: percentile(at.map((p) => p.wallMs), 50),
+      cpuMs: percentile(at.map((p) => p.cpuMs), 50),
+      rssGrowthKiB: Math.max(...at.map((p) => p.rssGrowthKiB)),
+      series: at.map((p) => ({ wallMs: p.wallMs, cpuMs: p.cpuMs })),
+    };
+  });
+  return { points, seriesCount: series.length, perSeries: series.map((s) => ({ marginalCpuPer1k: s.marginalCpuPer1k, marginalGrowthCpu: s.marginalGrowthCpu })), ...linearity(points) };
+}
+
+/**
  * Linear means the cost of one more item does not grow with the inventory: the marginal CPU per
  * item between the two largest sizes against the marginal between the two smallest non-empty ones.
  */

@@ -111,6 +111,8 @@ export async function saveReclaims(db: D1Database, provider: string, results: re
   await db.batch([
     db.prepare("DELETE FROM sweep_candidates WHERE provider = ? AND resource_id IN (SELECT value FROM json_each(?))").bind(provider, JSON.stringify(done)),
     db
+      // The correlated lookup is O(batch²): fine for at most MAX_RECLAIMS_PER_RUN (10) results.
+      // (UPDATE … FROM plans worse here: SQLite puts the candidates, not the batch, outside.)
       .prepare(
         `UPDATE sweep_candidates SET attempts = attempts + 1,
            last_error = (SELECT json_extract(value, '$.error') FROM json_each(?2) WHERE json_extract(value, '$.resourceId') = resource_id)
