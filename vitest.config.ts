@@ -24,6 +24,8 @@ export default defineConfig(async () => {
                   // Tests drive time with a fake clock that pacing's real waits cannot follow;
                   // pacing itself is tested on its own (test/worker/pacing/).
                   PROVIDER_PACING: "off",
+                  VAST_API_KEY: "vast_test-key-0123456789",
+                  VAST_BASE_URL: `http://127.0.0.1:${inject<number>("vastPort")}`,
                 },
               },
             })),

@@ -1,7 +1,7 @@
 // `npm start`: the whole thing locally (coordinator on workerd with local DO and D1, emulated
 // clouds with real SSH machines, a dev token), and how to point the CLI at it. Ctrl-C stops all.
 // Env: CRABBOX_PORT (8787), CRABBOX_EMULATOR_PORT, CRABBOX_ACK_DEADLINE. Real credentials in
-// .dev.vars (LAMBDA_API_KEY) switch Lambda to the real API.
+// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY) switch that provider to its real API.
 import { rm } from "node:fs/promises";
 import { startStack, writeStackFile } from "./stack.mjs";
 
@@ -15,6 +15,9 @@ function describe(stack, stackFile) {
   const lambda = stack.realLambda
     ? "Lambda: REAL API (LAMBDA_API_KEY from .dev.vars) — launches bill your account"
     : `Lambda: emulator at ${stack.emulator.lambda.apiBase} (machines on 127.10.x.y, SSH port ${stack.emulator.lambda.sshPort})`;
+  const vast = stack.realVast
+    ? "Vast.ai: REAL API (VAST_API_KEY from .dev.vars) — rentals bill your account"
+    : `Vast.ai: emulator at ${stack.emulator.vast.url} (machines on 127.11.x.y, SSH port ${stack.emulator.vast.sshPort}, user root)`;
   return [
     "",
     "crabbox is running",
@@ -22,11 +25,13 @@ function describe(stack, stackFile) {
     `  dev token     ${stack.token}   (owner "dev", role user)`,
     `  admin token   ${stack.adminToken}${stack.adminTokenFromDevVars ? "   (CRABBOX_ADMIN_TOKEN from .dev.vars)" : ""}`,
     `  ${lambda}`,
+    `  ${vast}`,
     `  written to    ${stackFile}`,
     "",
     "Point the CLI at it:",
     `  export CRABBOX_URL=${stack.url} CRABBOX_TOKEN=${stack.token}`,
     "  npx crabbox acquire --provider lambda",
+    "  npx crabbox acquire --provider vast     # type 1x_RTX_4090 by default",
     "",
     "Or talk to the API directly:",
     `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,

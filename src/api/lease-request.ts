@@ -59,14 +59,15 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { lea
     idleTimeoutMs: boundedDuration("idleTimeout", body.idleTimeout, config.defaultIdleTimeoutMs, config.maxIdleTimeoutMs, config),
     ackDeadlineMs: boundedDuration("ackDeadline", body.ackDeadline, config.defaultAckDeadlineMs, Math.max(config.maxAckDeadlineMs, config.defaultAckDeadlineMs), config),
     releaseAction,
+    maxPricePerHour: body.maxPricePerHour,
   };
   for (const field of caps.requires) {
     if (request[field] === undefined) {
       throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
     }
   }
-  const { type, region, image, sshPublicKey } = request;
-  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey };
+  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour } = request;
+  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour };
   // What the provider would refuse is refused now, before any lease or machine exists.
   const problems = adapter.validate(spec);
   if (problems.length) {

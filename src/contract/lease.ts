@@ -26,6 +26,8 @@ export const END_REASONS = [
   "provisioning_failed",
   "provider_lost",
   "admin",
+  /** Parked again: the machine could not get its resources back within the resume deadline. */
+  "resume_failed",
 ] as const;
 export const EndReason = z.enum(END_REASONS);
 export type EndReason = z.infer<typeof EndReason>;
@@ -52,6 +54,8 @@ export const CreateLeaseRequest = z.strictObject({
   idleTimeout: z.optional(Duration),
   ackDeadline: z.optional(Duration),
   releaseAction: z.optional(ReleaseAction),
+  /** Most the machine may cost, in US dollars per hour (marketplaces such as Vast.ai). */
+  maxPricePerHour: z.optional(z.number().check(z.positive(), z.lte(1_000))),
 });
 export type CreateLeaseRequest = z.infer<typeof CreateLeaseRequest>;
 

@@ -42,6 +42,7 @@ export function backoffMs(failures: number, capMs = RETRY_MAX_MS): number {
 }
 
 export interface Deadlines {
+  resume?: number;
   ack?: number;
   idle?: number;
   ttl?: number;
@@ -54,7 +55,7 @@ export function deadlines(rec: LeaseRecord): Deadlines {
   const ttl = rec.createdAt + rec.request.ttlMs;
   switch (rec.state) {
     case "provisioning":
-      return { ttl, provision: (rec.provisionStartedAt ?? rec.createdAt) + PROVISION_TIMEOUT_MS };
+      return { ttl, provision: (rec.provisionStartedAt ?? rec.createdAt) + PROVISION_TIMEOUT_MS, resume: rec.resumeUntil };
     case "ready":
       return { ttl, ack: (rec.readyAt ?? rec.createdAt) + rec.request.ackDeadlineMs };
     case "active":
@@ -74,6 +75,7 @@ export function expiredDeadline(rec: LeaseRecord, now: number): EndReason | unde
   if (d.idle !== undefined && d.idle <= now) return "idle_timeout";
   if (d.ttl !== undefined && d.ttl <= now) return "ttl_expired";
   if (d.retention !== undefined && d.retention <= now) return "retention_expired";
+  if (d.resume !== undefined && d.resume <= now) return "resume_failed";
   if (d.provision !== undefined && d.provision <= now) return "provisioning_failed";
   return undefined;
 }

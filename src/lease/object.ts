@@ -7,7 +7,7 @@ import { loadConfig } from "../config";
 import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../contract/lease";
 import type { ErrorCode } from "../contract/common";
 import { admit as admitInIndex, syncIndex } from "../ledger/leases";
-import { releaseActionsOf } from "../providers/registry";
+import { capabilitiesOf, releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
 import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
 import { isTerminal, type CreateSettlePolicy, type LeaseRecord, type LeaseRequest } from "./record";
@@ -355,7 +355,9 @@ export class LeaseObject extends DurableObject<Env> {
   }
 
   async resume(caller: Caller): Promise<LeaseResult> {
-    return this.mutate(caller, t.requestResume, "resume requested");
+    const rec = this.owned(caller);
+    const timeoutMs = rec && capabilitiesOf(this.env, rec.request.provider)?.resumeTimeoutMs;
+    return this.mutate(caller, (r, now) => t.requestResume(r, now, timeoutMs), "resume requested");
   }
 
   /** Bench floor only (src/api/routes/bench.ts): an RPC round trip that does no work at all. */

@@ -15,6 +15,7 @@ export interface LeaseRequest {
   idleTimeoutMs: number;
   ackDeadlineMs: number;
   releaseAction: ReleaseAction;
+  maxPricePerHour?: number;
 }
 
 /**
@@ -91,6 +92,8 @@ export interface LeaseRecord {
   firstParkedAt?: number;
   /** While parked: the machine is destroyed when this passes. */
   retainUntil?: number;
+  /** While resuming: past this the machine is stopped again and the lease parked (resume_failed). */
+  resumeUntil?: number;
   parkRetentionMs: number;
   endedAt?: number;
   idleTimeoutMs: number;

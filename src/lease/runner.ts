@@ -24,8 +24,8 @@ export interface RunnerHost {
 }
 
 export function leaseSpec(rec: LeaseRecord, deploymentId: string): LeaseSpec {
-  const { type, region, image, sshPublicKey } = rec.request;
-  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey };
+  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour } = rec.request;
+  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey, ttlMs, maxPricePerHour };
 }
 
 export function failureOf(err: unknown, env: Env): t.Failure {
@@ -172,7 +172,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
           // A gateway answers a banner before the machine behind it exists: only a direct
           // route's banner means the machine's sshd is up (DESIGN.md "Readiness through gateways").
           const caps = adapter.capabilities;
-          if (caps.readiness === "adapter" || caps.route !== "direct") return { status, routeReady: status.ready };
+          if (caps.readiness === "adapter" || (status.route ?? caps.route) !== "direct") return { status, routeReady: status.ready };
           const ep = status.endpoint;
           return { status, routeReady: ep.kind === "ssh" && (await sshBannerAnswers(ep.host, ep.port)) };
         },

@@ -104,6 +104,11 @@ export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOpti
  * a missed acknowledgement means it was never used, and TTL and retention are hard ends.
  */
 export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseRecord {
+  if (reason === "resume_failed") {
+    // The machine could not get its resources back in time: stop it again, keep it parked.
+    const failure = { code: "resume_timeout", message: "the machine did not come back within the resume deadline; it stays parked" };
+    return beginRelease(rec, now, { reason, action: "stop", failure });
+  }
   const mayPark = reason === "idle_timeout";
   const failure = reason === "provisioning_failed" ? { code: "provisioning_timeout", message: "the machine did not become ready in time" } : undefined;
   return beginRelease(rec, now, { reason, action: mayPark ? rec.releaseAction : "destroy", failure });
@@ -198,7 +203,7 @@ export function inspected(rec: LeaseRecord, now: number, status: ResourceStatus,
   const fresh = { ...rec, goneSeenAt: undefined, resource: rec.resource && status.data ? { ...rec.resource, data: status.data } : rec.resource };
   if (rec.state === "provisioning") {
     if (status.phase === "running" && routeReady) {
-      return { ...fresh, state: "ready", endpoint: status.endpoint, readyAt: now, pollAt: now + HEALTH_POLL_MS, probeFailures: 0 };
+      return { ...fresh, state: "ready", endpoint: status.endpoint, readyAt: now, pollAt: now + HEALTH_POLL_MS, probeFailures: 0, resumeUntil: undefined };
     }
     // `stopped` is not final here: a resumed machine reports it until its start takes hold.
     if (status.phase === "failed" || status.phase === "gone" || status.phase === "terminating") {
@@ -234,7 +239,7 @@ export function inspectFailed(rec: LeaseRecord, now: number, failure: Failure): 
 /** Parked: stopped and still owned. Retention counts from the first park and is never reset. */
 function park(rec: LeaseRecord, now: number): LeaseRecord {
   const firstParkedAt = rec.firstParkedAt ?? now;
-  return { ...rec, state: "parked", op: undefined, parkedAt: now, firstParkedAt, retainUntil: firstParkedAt + rec.parkRetentionMs };
+  return { ...rec, state: "parked", op: undefined, parkedAt: now, firstParkedAt, retainUntil: firstParkedAt + rec.parkRetentionMs, resumeUntil: undefined };
 }
 
 export function releaseStepped(rec: LeaseRecord, now: number, step: ReleaseStep): LeaseRecord {
@@ -249,9 +254,10 @@ export function releaseStepped(rec: LeaseRecord, now: number, step: ReleaseStep)
     const nextAt = Math.min(o.settleUntil, now + SETTLE_LOOK_MS);
     return { ...rec, op: { ...o, status: "due", failures: 0, nextAt, lastError: undefined } };
   }
-  if (o.action === "stop") return park(rec, now);
+  const refreshed = step.data && rec.resource ? { ...rec, resource: { ...rec.resource, data: step.data } } : rec;
+  if (o.action === "stop") return park(refreshed, now);
   const state = rec.endReason === "provisioning_failed" ? "failed" : "released";
-  return { ...rec, state, op: undefined, unsettled: undefined, endedAt: now, endpoint: undefined, pollAt: undefined };
+  return { ...refreshed, state, op: undefined, unsettled: undefined, endedAt: now, endpoint: undefined, pollAt: undefined };
 }
 
 export function releaseFailed(rec: LeaseRecord, now: number, failure: Failure): LeaseRecord {
@@ -273,7 +279,8 @@ export function touch(rec: LeaseRecord, now: number, idleTimeoutMs?: number): Le
   return { ...rec, lastTouchAt: now, idleTimeoutMs: idleTimeoutMs ?? rec.idleTimeoutMs };
 }
 
-export function requestResume(rec: LeaseRecord, now: number): LeaseRecord {
+/** `timeoutMs`: the provider's resume deadline (capabilities.resumeTimeoutMs), if it has one. */
+export function requestResume(rec: LeaseRecord, now: number, timeoutMs?: number): LeaseRecord {
   if (rec.state !== "parked") throw new TransitionError("invalid_state", `lease is ${rec.state}; only a parked lease can be resumed`);
   const ttl = deadlines(rec).ttl;
   if (ttl !== undefined && ttl <= now) throw new TransitionError("lease_expired", "the lease's TTL has passed; its machine is being destroyed");
@@ -285,6 +292,7 @@ export function requestResume(rec: LeaseRecord, now: number): LeaseRecord {
     retainUntil: undefined,
     endReason: undefined,
     failure: undefined,
+    resumeUntil: timeoutMs === undefined ? undefined : now + timeoutMs,
     op: op("resume", now),
   };
 }

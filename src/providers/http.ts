@@ -24,8 +24,9 @@ export interface HttpRequest {
    */
   buckets?: readonly string[];
   /**
-   * GET only: a 2xx answer to the same URL and credential at most this old may be shared
-   * instead of asking again (shared-reads.ts). Use only where a slightly older view is safe.
+   * A read (a GET, or a search sent as POST): a 2xx answer to the same URL, body and credential
+   * at most this old may be shared instead of asking again (shared-reads.ts). Use only where a
+   * slightly older view is safe.
    */
   shareMs?: number;
 }
@@ -78,7 +79,7 @@ export function checkBaseUrl(url: string): URL {
 const globalFetch: typeof fetch = (input, init) => fetch(input, init);
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
-const SENSITIVE_FIELD = /("(?:user_data|jupyter_token|token|api_key|password|private_key|onstart)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+const SENSITIVE_FIELD = /("(?:user_data|jupyter_token|token|api_key|instance_api_key|password|private_key|onstart)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 const AUTH_HEADER_VALUE = /\b(Bearer|Key|Basic)\s+[A-Za-z0-9._~+/=:-]{6,}/g;
 
 /** Removes secrets from text bound for a log line, an error message or a response. */
@@ -127,7 +128,10 @@ export class HttpClient {
    * provider may or may not have acted. Any HTTP status is returned for the caller to classify.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const shareKey = this.options.sharedReads && req.method === "GET" && req.shareMs ? sharedKey(this.fetchFn, this.url(req.path, req.query).toString(), this.credential) : undefined;
+    const shareKey =
+      this.options.sharedReads && req.shareMs
+        ? sharedKey(this.fetchFn, `${req.method} ${this.url(req.path, req.query)} ${JSON.stringify(req.json ?? null)}`, this.credential)
+        : undefined;
     const recent = shareKey ? recentAnswer(shareKey, req.shareMs!) : undefined;
     if (recent) return { status: recent.status, headers: new Headers(recent.headers), text: recent.text, body: parseJson(recent.text) };
     const res = await this.paced(req);

@@ -4,9 +4,10 @@
 import type { PacingPriority } from "../pacing/gcra";
 import { createPacer, pacingEnabled } from "../pacing/pacer";
 import { lambdaProvider } from "./lambda";
-import type { ProviderAdapter, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
+import { vastProvider } from "./vast";
+import type { ProviderAdapter, ProviderCapabilities, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
-const FACTORIES = new Map<string, ProviderFactory>([[lambdaProvider.name, lambdaProvider]]);
+const FACTORIES = new Map<string, ProviderFactory>([lambdaProvider, vastProvider].map((factory) => [factory.name, factory]));
 
 /** Tests add their in-memory fake cloud here; production never calls it. */
 export function registerProviderFactory(factory: ProviderFactory): void {
@@ -26,9 +27,14 @@ export function providerConfig(env: Env): ProviderConfig {
   return { deploymentId: env.CRABBOX_DEPLOYMENT_ID, vars: env as unknown as Record<string, string | undefined> };
 }
 
+/** A provider's capabilities, known even while it has no credentials (building an adapter does no I/O). */
+export function capabilitiesOf(env: Env, name: string): ProviderCapabilities | undefined {
+  return FACTORIES.get(name)?.create(providerConfig(env)).capabilities;
+}
+
 /** A provider's release actions, known even while it has no credentials (capabilities are static). */
 export function releaseActionsOf(env: Env, name: string): readonly ReleaseAction[] | undefined {
-  return FACTORIES.get(name)?.create(providerConfig(env)).capabilities.releaseActions;
+  return capabilitiesOf(env, name)?.releaseActions;
 }
 
 /**

@@ -50,6 +50,12 @@ export interface ProviderCapabilities {
   idempotentCreate: boolean;
   /** A stopped (parked) machine still bills, e.g. for its disk: said wherever `stop` is chosen. */
   stoppedBills: boolean;
+  /**
+   * How long a resume may wait for its machine (Vast waits for its GPU, possibly forever); past
+   * it the lease stops the machine again and stays parked, with the failure. Absent: no bound
+   * but the provisioning timeout.
+   */
+  resumeTimeoutMs?: number;
   /** A parked (stopped) resource can be started again. */
   resume: boolean;
   /** Request fields this provider cannot do without, unless its configuration supplies a default. */
@@ -69,6 +75,10 @@ export interface LeaseSpec {
   image?: string;
   /** OpenSSH public key line the client will log in with. */
   sshPublicKey: string;
+  /** The lease's TTL: a provider whose offers end (Vast's end_date) must outlast it. */
+  ttlMs?: number;
+  /** Most the lease may cost per hour, in dollars (marketplaces: Vast). */
+  maxPricePerHour?: number;
 }
 
 /**
@@ -92,7 +102,14 @@ export interface ResourceRef {
  */
 export type ResourceStatus = (
   | { phase: "pending"; detail: string }
-  | { phase: "running"; endpoint: Endpoint; ready: boolean; detail: string }
+  | {
+      phase: "running";
+      endpoint: Endpoint;
+      ready: boolean;
+      detail: string;
+      /** This endpoint's route when it differs from the capability's (Vast's proxy fallback). */
+      route?: ProviderCapabilities["route"];
+    }
   | { phase: "stopping"; detail: string }
   | { phase: "stopped"; detail: string }
   | { phase: "terminating"; detail: string }
@@ -108,7 +125,8 @@ export type RecoverResult =
   /** More than one resource carries the handle: never guess, fail closed. */
   | { kind: "ambiguous"; count: number };
 
-export type ReleaseStep = { done: true } | { done: false; detail: string };
+/** `data`, when present, replaces `ResourceRef.data` (a key detached before a stop, say). */
+export type ReleaseStep = { done: true; data?: ResourceRef["data"] } | { done: false; detail: string };
 
 /** One resource from a provider listing, with the ownership marker the adapter decoded. */
 export interface InventoryItem {

@@ -5,9 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { startLambdaEmulator } from "./lambda/index.ts";
+import { startVastEmulator } from "./vast/index.ts";
 
 const USAGE = `usage: node test/emulators/serve.ts [--port N] [--ssh-port N] [--api-key KEY]
   [--boot-ms MS] [--terminate-ms MS] [--launch-interval-ms MS]
+  Lambda takes the flags below; the other emulators take free ports, the same --api-key and
+  --boot-ms, and print their own url and sshPort.
   --port                Lambda emulator HTTP port on 127.0.0.1 (default 0: a free port)
   --ssh-port            SSH port of every Lambda machine (default: a free port)
   --api-key             Lambda API key the emulator accepts (default: random, printed)
@@ -51,6 +54,14 @@ const EMULATORS: { name: string; start(flags: Flags): Promise<Running> }[] = [
         info: { url: emulator.url, apiBase: emulator.apiBase, sshPort: emulator.sshPort, apiKey },
         close: () => emulator.close(),
       };
+    },
+  },
+  {
+    name: "vast",
+    async start(flags) {
+      const apiKey = flags["api-key"] ?? `vast_emulator-${randomBytes(12).toString("hex")}`;
+      const emulator = await startVastEmulator({ apiKey, bootMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
+      return { info: { url: emulator.url, sshPort: emulator.sshPort, apiKey }, close: () => emulator.close() };
     },
   },
 ];

@@ -20,8 +20,11 @@ export interface SshMachineOptions {
   port: number;
   /** The only user that may log in (the provider's real default user). */
   user: string;
-  /** OpenSSH public key lines (`ssh-ed25519 AAAA... comment`). */
-  authorizedKeys: string[];
+  /**
+   * OpenSSH public key lines (`ssh-ed25519 AAAA... comment`); a function when the provider can
+   * change them while the machine runs (Vast attaches keys to a running instance).
+   */
+  authorizedKeys: string[] | (() => string[]);
   /** OpenSSH private host key; a fresh ed25519 key when absent (see keys.ts). */
   hostKey?: string;
 }
@@ -53,7 +56,8 @@ function noteConnectionError(err: NodeJS.ErrnoException): void {
 }
 
 export async function startSshMachine(options: SshMachineOptions): Promise<SshMachine> {
-  const allowed = parsePublicKeys(options.authorizedKeys);
+  const fixed = Array.isArray(options.authorizedKeys) ? parsePublicKeys(options.authorizedKeys) : undefined;
+  const allowed = () => fixed ?? parsePublicKeys((options.authorizedKeys as () => string[])());
   const hostKey = options.hostKey ?? generateEd25519().private;
   const parsedHostKey = utils.parseKey(hostKey);
   if (parsedHostKey instanceof Error) throw new Error(`invalid host key: ${parsedHostKey.message}`);
@@ -71,7 +75,7 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
     client.on("error", noteConnectionError);
     client.on("authentication", (ctx) => {
       if (ctx.method !== "publickey" || ctx.username !== options.user) return ctx.reject(["publickey"]);
-      const key = allowed.find((k) => k.getPublicSSH().equals(ctx.key.data));
+      const key = allowed().find((k) => k.getPublicSSH().equals(ctx.key.data));
       if (!key) return ctx.reject(["publickey"]);
       // Without a signature the client only asks whether the key would do; with one, prove it.
       if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {

@@ -2,18 +2,22 @@
 // their ports, which vitest.config.ts turns into LAMBDA_BASE_URL / LAMBDA_SSH_PORT bindings.
 import type { TestProject } from "vitest/node";
 import { startLambdaEmulator, type LambdaEmulator } from "../emulators/lambda/index.ts";
+import { startVastEmulator, type VastEmulator } from "../emulators/vast/index.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
     lambdaPort: number;
     lambdaSshPort: number;
+    vastPort: number;
   }
 }
 
-/** Must match LAMBDA_API_KEY in vitest.config.ts. */
+/** Must match LAMBDA_API_KEY / VAST_API_KEY in vitest.config.ts. */
 const LAMBDA_TEST_API_KEY = "secret_test-lambda-key";
+const VAST_TEST_API_KEY = "vast_test-key-0123456789";
 
 let lambda: LambdaEmulator | undefined;
+let vast: VastEmulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   lambda = await startLambdaEmulator({
@@ -24,9 +28,12 @@ export async function setup(project: TestProject): Promise<void> {
   });
   project.provide("lambdaPort", lambda.port);
   project.provide("lambdaSshPort", lambda.sshPort);
+  vast = await startVastEmulator({ apiKey: VAST_TEST_API_KEY });
+  project.provide("vastPort", vast.port);
 }
 
 export async function teardown(): Promise<void> {
-  await lambda?.close();
+  await Promise.all([lambda?.close(), vast?.close()]);
   lambda = undefined;
+  vast = undefined;
 }
