@@ -2,11 +2,11 @@
 // connects over SSH with the lease key and only then acknowledges it. Ctrl-C releases it.
 import { formatDuration } from "../../src/contract/common";
 import type { Lease } from "../../src/contract/lease";
-import { type Context, defineCommand, duration, durationMs } from "../core/command";
+import { type Context, defineCommand, dollars, duration, durationMs } from "../core/command";
 import { CliError } from "../core/errors";
 import { describeEndpoint, describeMachine, followUps } from "../core/format";
 import { mintLeaseId } from "../core/keys";
-import { abandon, bringUp } from "../core/lease-flow";
+import { abandon, bringUp, warnIfStopBills } from "../core/lease-flow";
 import type { Progress } from "../core/output";
 import { TERMINAL_STATES } from "../core/wait";
 
@@ -18,6 +18,7 @@ interface Options {
   ttl?: string;
   idle?: string;
   releaseAction?: "destroy" | "stop";
+  maxPrice?: number;
   timeout: string;
   sshWait: string;
   json?: boolean;
@@ -35,10 +36,15 @@ export default defineCommand<Options>({
     { flags: "--ttl <duration>", description: "hard end of the lease, e.g. 2h (server default when omitted)", parse: duration },
     { flags: "--idle <duration>", description: "release after this long without use, e.g. 30m", parse: duration },
     { flags: "--release-action <action>", description: "what release does to the machine", choices: ["destroy", "stop"] },
+    { flags: "--max-price <dollars>", description: "most the machine may cost per hour, in $ (marketplaces such as vast)", parse: dollars },
     { flags: "--timeout <duration>", description: "how long to wait for the machine", parse: duration, defaultValue: "20m" },
     { flags: "--ssh-wait <duration>", description: "how long to keep trying SSH once it is ready", parse: duration, defaultValue: "30s" },
   ],
-  examples: ["crabbox acquire --provider lambda --type gpu_1x_a10 --ttl 4h", "crabbox acquire --provider coder --json"],
+  examples: [
+    "crabbox acquire --provider lambda --type gpu_1x_a10 --ttl 4h",
+    "crabbox acquire --provider vast --type 1x_RTX_4090 --max-price 0.5",
+    "crabbox acquire --provider coder --json",
+  ],
   async run(ctx, { opts }) {
     const client = ctx.client();
     const id = mintLeaseId();
@@ -57,8 +63,10 @@ export default defineCommand<Options>({
         ttl: opts.ttl,
         idleTimeout: opts.idle,
         releaseAction: opts.releaseAction,
+        maxPricePerHour: opts.maxPrice,
       });
       ctx.store.saveRecord(created.data);
+      if (created.data.releaseAction === "stop") await warnIfStopBills(ctx, created.data.provider);
       lease = await bringUp(ctx, created.data, progress, { timeoutMs: durationMs(opts.timeout), sshWaitMs: durationMs(opts.sshWait) });
       progress.done(`Lease ${lease.slug} is ${lease.state}.`);
     } catch (error) {

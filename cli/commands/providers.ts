@@ -11,7 +11,7 @@ export default defineCommand({
     ctx.out.result(answer, () =>
       table(
         ctx.out.color,
-        ["NAME", "CONFIGURED", "RELEASE ACTIONS", "RESUME", "DEFAULT TYPE", "DEFAULT REGION"],
+        ["NAME", "CONFIGURED", "RELEASE ACTIONS", "RESUME", "STOPPED MACHINE", "DEFAULT TYPE", "DEFAULT REGION"],
         answer.providers.map((provider) => [
           provider.name,
           provider.configured ? "yes" : "no",
@@ -19,6 +19,7 @@ export default defineCommand({
             .map((action) => (action === provider.capabilities.defaultReleaseAction ? `${action} (default)` : action))
             .join(", "),
           provider.capabilities.resume ? "yes" : "no",
+          !provider.capabilities.releaseActions.includes("stop") ? "-" : provider.capabilities.stoppedBills ? "still bills storage" : "free",
           provider.defaults.type ?? "-",
           provider.defaults.region ?? "-",
         ]),

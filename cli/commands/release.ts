@@ -4,6 +4,7 @@ import type { Lease } from "../../src/contract/lease";
 import { type Context, defineCommand, duration, durationMs } from "../core/command";
 import { CliError, EXIT } from "../core/errors";
 import { TERMINAL_STATES, waitForState } from "../core/wait";
+import { warnIfStopBills } from "../core/lease-flow";
 
 interface Options {
   action?: "destroy" | "stop";
@@ -33,6 +34,7 @@ export default defineCommand<Options>({
     const before = await client.getLease(idOrSlug);
     if (TERMINAL_STATES.includes(before.state)) return report(ctx, before, true);
     const lease = await client.releaseLease(before.id, { action: opts.action });
+    if ((opts.action ?? lease.releaseAction) === "stop") await warnIfStopBills(ctx, lease.provider);
     return report(ctx, await settle(ctx, lease, opts), false);
   },
 });

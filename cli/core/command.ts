@@ -82,6 +82,13 @@ export function duration(value: string): string {
   return value.trim();
 }
 
+/** A price in dollars, e.g. 0.5: positive, at most 1000 (the API's bound). */
+export function dollars(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1_000) throw usageError(`"${value}" is not a price in dollars per hour, like 0.5`);
+  return n;
+}
+
 export function durationMs(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw usageError(`${JSON.stringify(value)} is not a duration (like 90s, 30m, 2h, 7d)`);

@@ -78,3 +78,11 @@ export async function abandon(ctx: Context, id: string, progress: Progress): Pro
     progress.fail(`Could not release lease ${slug}: ${reason}. The coordinator releases it at its ack deadline.`);
   }
 }
+
+/** Says so where a stopped (parked) machine still bills, e.g. for its disk (Vast). */
+export async function warnIfStopBills(ctx: Context, provider: string): Promise<void> {
+  const info = (await ctx.client().providers()).providers.find((p) => p.name === provider);
+  if (info?.capabilities.stoppedBills) {
+    ctx.out.warn(`${provider} keeps billing a stopped machine for its storage while the lease is parked; release with --action destroy to stop all billing.`);
+  }
+}

@@ -123,6 +123,18 @@ describe("crabbox CLI against the local stack", () => {
     expect(state.sshKeys).toEqual([]);
   }, 150_000);
 
+  it("acquires a Vast.ai machine (logged in as root), and releases it with nothing of ours left", async () => {
+    const acquired = await crabbox(["acquire", "--provider", "vast", "--ttl", "1h", "--json"]);
+    if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
+    const lease = JSON.parse(acquired.stdout) as Lease;
+    expect(lease).toMatchObject({ state: "active", type: "1x_RTX_4090", endpoint: { kind: "ssh", user: "root" } });
+    expect(await crabbox(["ssh", lease.slug, "--", "echo", "hello;", "whoami"])).toMatchObject({ code: 0, stdout: "hello\nroot\n" });
+    const released = await crabbox(["release", lease.slug, "--json"]);
+    expect((JSON.parse(released.stdout) as Lease).state).toBe("released");
+    const vast = (await (await fetch(`${stack.emulator.vast.url}/_emulator/state`)).json()) as { instances: unknown[] };
+    expect(vast.instances).toEqual([]);
+  });
+
   it("admin commands work with the stack's admin token", async () => {
     const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
     const tokens = await admin(["admin", "token", "list", "--json"]);

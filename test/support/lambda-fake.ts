@@ -127,7 +127,9 @@ export class FakeLambda {
       case "GET /instance-types":
         return ok({ gpu_1x_a10: { instance_type: TYPE, regions_with_capacity_available: [REGION] } });
       case "GET /firewall-rulesets/{id}":
-        return this.rulesets.has(id!) ? ok(this.rulesets.get(id!)) : lambdaError(404, "global/object-does-not-exist", "Specified firewall ruleset does not exist.");
+        return this.rulesets.has(id!)
+          ? ok(this.rulesets.get(id!))
+          : lambdaError(404, "global/object-does-not-exist", "Specified firewall ruleset does not exist.", "Check the firewall ruleset id.");
       case "GET /images":
         return ok([{ id: "img-1", created_time: "2025-01-01T00:00:00+00:00", updated_time: "2025-01-01T00:00:00+00:00", name: "Ubuntu 22.04", description: "Ubuntu LTS", family: "ubuntu-22-04", version: "22.04", architecture: "x86_64", region: REGION }]);
       default:

@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 
 export type JsonSchema = { [key: string]: unknown };
 export interface OpenApiDocument {
@@ -33,6 +34,8 @@ export function readJson(dir: string, ...path: string[]): unknown {
 }
 
 export function loadOpenApi(dir: string, ...path: string[]): OpenApiDocument {
+  const file = join(dir, ...path);
+  if (/\.ya?ml$/.test(file)) return parseYaml(readFileSync(file, "utf8")) as OpenApiDocument;
   return readJson(dir, ...path) as OpenApiDocument;
 }
 
@@ -65,12 +68,14 @@ export function componentSchema(doc: OpenApiDocument, name: string): JsonSchema 
 
 /**
  * Validates `value` against `schema`; answers the list of violations ([] when valid), each as
- * "<json path>: <problem>". Covers $ref, type (incl. arrays of types), properties, required,
+ * "<json path>: <problem>". Covers $ref, nullable, type (incl. arrays of types), properties, required,
  * additionalProperties, items, enum, const, anyOf/oneOf/allOf, min/maxLength, pattern,
  * minimum/maximum, minItems/maxItems. Annotations (format, description, examples) are ignored.
  */
 export function validate(doc: OpenApiDocument, schema: JsonSchema, value: unknown, path = "$"): string[] {
   if (typeof schema.$ref === "string") return validate(doc, resolveRef(doc, schema.$ref), value, path);
+  // OpenAPI 3.0's `nullable: true` (the Vast files use it; 3.1 writes type: [T, "null"]).
+  if (value === null && schema.nullable === true) return [];
   const errors: string[] = [];
   const types = schema.type === undefined ? undefined : ([] as unknown[]).concat(schema.type);
   if (types && !types.some((t) => hasType(value, String(t)))) return [`${path}: expected ${types.join("|")}, got ${typeName(value)}`];

@@ -79,6 +79,8 @@ export class LambdaAdapter implements ProviderAdapter {
     if (type !== undefined && !TYPE_NAME.test(type)) problems.push(`type ${JSON.stringify(type.slice(0, 64))} is not a Lambda instance type name`);
     const region = spec.region ?? this.settings.defaultRegion;
     if (region !== undefined && !REGION_NAME.test(region)) problems.push(`region ${JSON.stringify(region.slice(0, 64))} is not a Lambda region name`);
+    // Lambda's prices are fixed per type: a ceiling it cannot apply is refused, not ignored.
+    if (spec.maxPricePerHour !== undefined) problems.push("Lambda prices are fixed per instance type: choose a type by price (crabbox catalog --provider lambda) instead of maxPricePerHour");
     return problems;
   }
 

@@ -263,15 +263,14 @@ export class VastAdapter implements ProviderAdapter {
   }
 
   private createBody(spec: LeaseSpec, handle: string): Record<string, unknown> {
-    // The keys the official client sends (cli-facts.md); nulls as JSON null.
+    // Keys the official client sends (cli-facts.md). `env`, `price` and `onstart` are left out:
+    // a lease has nothing to say in them, none is required, and the yaml (env: a Docker-flag
+    // string) and the client (env: an object) disagree on env's type.
     return {
       client_id: "me",
       image: spec.image ?? this.settings.image,
-      env: {},
-      price: null,
       disk: this.settings.diskGb,
       label: handle,
-      onstart: null,
       runtype: "ssh_direct",
       cancel_unavail: true,
     };

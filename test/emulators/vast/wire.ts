@@ -69,7 +69,9 @@ export function instanceWire(rec: InstanceRecord, sshPort: number): Record<strin
     start_date: rec.createdAt / 1000,
     status_msg: rec.statusMsg,
     extra_env: [],
-    onstart: rec.onstart,
+    // ASSUMPTION: an instance created without onstart omits the field (the yaml types it as a
+    // non-null string, the client's dataclass as optional).
+    ...(rec.onstart !== null ? { onstart: rec.onstart } : {}),
     jupyter_token: rec.jupyterToken,
     // Known from creation; reachable only while running (the SSH server listens only then).
     public_ipaddr: rec.address,

@@ -82,6 +82,7 @@ describe.skipIf(!dir)("Lambda adapter vs the official OpenAPI contract", () => {
         const sent = new Set(exchanges.map(({ call }) => `${call.method} ${specPath(doc(), call.path)}`));
         expect([...sent].sort()).toEqual([
           "DELETE /api/v1/ssh-keys/{id}",
+          "GET /api/v1/firewall-rulesets/{id}",
           "GET /api/v1/images",
           "GET /api/v1/instance-types",
           "GET /api/v1/instances",

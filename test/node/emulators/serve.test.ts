@@ -20,6 +20,7 @@ describe("test/emulators/serve.ts", () => {
     const ready = JSON.parse(firstLine);
     expect(ready).toEqual({
       lambda: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/api\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
+      vast: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k" },
     });
 
     const { apiBase, sshPort } = ready.lambda;
@@ -41,5 +42,6 @@ describe("test/emulators/serve.ts", () => {
     expect(await exited).toBe(0);
     expect(await isListening(ip, sshPort)).toBe(false);
     expect(await isListening("127.0.0.1", Number(new URL(apiBase).port))).toBe(false);
+    expect(await isListening("127.0.0.1", Number(new URL(ready.vast.url).port))).toBe(false);
   });
 });
