@@ -113,12 +113,8 @@ export class LambdaAdapter implements ProviderAdapter {
     const { handle } = attempt;
     const launch = this.launchRequest(spec, handle);
     const key = await this.ensureKey(handle, spec.sshPublicKey);
-    if (attempt.number > 1) {
-      // An earlier attempt may have launched before its answer was lost: join it, never launch twice.
-      const earlier = await this.recover(spec, handle);
-      if (earlier.kind === "found") return { ...earlier.ref, data: { sshKeyId: key.id } };
-      if (earlier.kind === "ambiguous") throw new ProviderError("definite", `${earlier.count} instances carry handle ${handle}`);
-    }
+    // No "join an earlier attempt" here: the lease machine calls create again only once every
+    // earlier ambiguous attempt has settled with nothing under the handle (DESIGN.md).
     const ids = await api.launch(launch);
     const [id] = ids;
     // Lambda launches exactly what was asked (one instance); anything else is resolved by handle.

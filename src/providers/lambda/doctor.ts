@@ -1,7 +1,8 @@
 // Read-only health checks of the Lambda account and configuration: key, account, inventory,
 // default type/region, capacity and image family. Every failure becomes a check; nothing throws.
 
-import { ProviderError, type DoctorCheck } from "../types";
+import { attempt, failed, ok } from "../checks";
+import type { DoctorCheck } from "../types";
 import type { LambdaClient } from "./client";
 import type { LambdaSettings } from "./settings";
 import type { InstanceTypes } from "./wire";
@@ -77,27 +78,4 @@ function typeChecks(types: InstanceTypes, settings: LambdaSettings): DoctorCheck
       : { name: "capacity", status: "warn", class: "capacity", detail: `no ${type} capacity in ${region} right now`, hint: "leases will fail with capacity until some frees up" },
   );
   return checks;
-}
-
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
-
-async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    // ProviderError messages are already redacted; anything else is reported by its name only.
-    return { ok: false, error: err instanceof ProviderError ? err : new ProviderError("definite", `unexpected ${err instanceof Error ? err.name : "error"}`) };
-  }
-}
-
-function ok(name: string, detail: string): DoctorCheck {
-  return { name, status: "ok", detail };
-}
-
-function failed(name: string, error: ProviderError, hint: string, cls = errorClass(error)): DoctorCheck {
-  return { name, status: "fail", class: cls, detail: error.message, hint };
-}
-
-function errorClass(error: ProviderError): string {
-  return error.kind === "ambiguous" ? "network" : error.kind;
 }

@@ -129,12 +129,8 @@ export class VastAdapter implements ProviderAdapter {
   async create(spec: LeaseSpec, attempt: { handle: string; number: number; firstAt: number }): Promise<ResourceRef> {
     const api = this.client();
     const { handle } = attempt;
-    if (attempt.number > 1) {
-      // An earlier attempt may have rented before its answer was lost: join it, never rent twice.
-      const earlier = await this.recover(spec, handle);
-      if (earlier.kind === "found") return earlier.ref;
-      if (earlier.kind === "ambiguous") throw new ProviderError("definite", `${earlier.count} instances carry label ${handle}`);
-    }
+    // No "join an earlier attempt" here: the lease machine calls create again only once every
+    // earlier ambiguous attempt has settled with nothing under the label (DESIGN.md).
     const now = Date.now();
     const offers = (await api.searchOffers(this.searchBody(spec))).filter((offer) => this.acceptable(offer, spec, now));
     const tried: string[] = [];

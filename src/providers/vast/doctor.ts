@@ -1,7 +1,8 @@
 // Read-only health checks of the Vast.ai account and configuration: key, account-level SSH
 // keys, offers for the default type, inventory. Every failure becomes a check; nothing throws.
 
-import { ProviderError, type DoctorCheck } from "../types";
+import { attempt, failed, ok } from "../checks";
+import type { DoctorCheck } from "../types";
 import type { VastClient } from "./client";
 import type { VastSettings } from "./settings";
 import type { SearchRequest } from "./wire";
@@ -28,22 +29,4 @@ export async function runDoctor(api: VastClient, settings: VastSettings, searchF
   else if (offers.value.length === 0) checks.push({ name: "offers", status: "warn", class: "capacity", detail: `no offer for ${settings.defaultType} within $${settings.maxPricePerHour}/h right now`, hint: "leases will fail with capacity until one appears" });
   else checks.push(ok("offers", `${offers.value.length} offers for ${settings.defaultType}, from $${Math.min(...offers.value.map((o) => o.dph_total)).toFixed(3)}/h`));
   return checks;
-}
-
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
-
-async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    return { ok: false, error: err instanceof ProviderError ? err : new ProviderError("definite", `unexpected ${err instanceof Error ? err.name : "error"}`) };
-  }
-}
-
-function ok(name: string, detail: string): DoctorCheck {
-  return { name, status: "ok", detail };
-}
-
-function failed(name: string, error: ProviderError, hint: string): DoctorCheck {
-  return { name, status: "fail", class: error.kind === "ambiguous" ? "network" : error.kind, detail: error.message, hint };
 }

@@ -1,7 +1,7 @@
 // startLambdaEmulator(): the Lambda Cloud emulator on 127.0.0.1 (API + /_emulator control
 // plane), its machines' shared SSH port, and the in-process handle tests use to drive it.
 import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
-import { LOOPBACK, serveApp, type ServedApp } from "../http.ts";
+import { emulatorControls, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createLambdaApp, API_PREFIX } from "./app.ts";
 import { INSTANCE_TYPES, REGIONS, type CapacityTable } from "./catalog.ts";
@@ -114,17 +114,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     machines: state.machines(),
     config: cloneConfig(state.config),
   });
-  const reset = async () => {
-    faults.clear();
-    log.clear();
-    await state.reset();
-  };
-  const configure = (patch: unknown): string | undefined => {
-    const next = mergeConfig(state.config, patch);
-    if (typeof next === "string") return next;
-    state.setConfig(next);
-    return undefined;
-  };
+  const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
 
   const app = createLambdaApp({
     state,
@@ -155,15 +145,8 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     },
   });
 
-  let served: ServedApp;
-  try {
-    served = await serveApp(app, port);
-  } catch (err) {
-    await reservation.release();
-    throw err;
-  }
-  const url = `http://${LOOPBACK}:${served.port}`;
-  let closing: Promise<void> | undefined;
+  const served = await serveEmulator(app, port, reservation, () => state.reset());
+  const url = served.url;
   return {
     url,
     apiBase: url + API_PREFIX,
@@ -176,13 +159,6 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
       const problem = configure(partial);
       if (problem) throw new Error(`configure: ${problem}`);
     },
-    close() {
-      closing ??= (async () => {
-        await served.close();
-        await state.reset();
-        await reservation.release();
-      })();
-      return closing;
-    },
+    close: served.close,
   };
 }

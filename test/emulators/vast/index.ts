@@ -1,7 +1,7 @@
 // startVastEmulator(): the Vast.ai emulator on 127.0.0.1 (API + /_emulator control plane), its
 // machines' shared SSH port, and the in-process handle tests use to drive it.
 import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
-import { LOOPBACK, serveApp, type ServedApp } from "../http.ts";
+import { emulatorControls, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createVastApp } from "./app.ts";
 import { DEFAULT_CONFIG, FORCEABLE, createVastState, type OfferRecord, type VastConfig } from "./state.ts";
@@ -85,17 +85,7 @@ export async function startVastEmulator(options: VastEmulatorOptions): Promise<V
       config: structuredClone(state.config),
     };
   };
-  const reset = async () => {
-    faults.clear();
-    log.clear();
-    await state.reset();
-  };
-  const configure = (patch: unknown): string | undefined => {
-    const next = mergeConfig(state.config, patch);
-    if (typeof next === "string") return next;
-    state.setConfig(next);
-    return undefined;
-  };
+  const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
 
   const app = createVastApp({
     state,
@@ -118,15 +108,9 @@ export async function startVastEmulator(options: VastEmulatorOptions): Promise<V
     },
   });
 
-  let served: ServedApp;
-  try {
-    served = await serveApp(app, port);
-  } catch (err) {
-    await reservation.release();
-    throw err;
-  }
+  const served = await serveEmulator(app, port, reservation, () => state.reset());
   return {
-    url: `http://${LOOPBACK}:${served.port}`,
+    url: served.url,
     port: served.port,
     sshPort: reservation.port,
     faults,
@@ -136,10 +120,6 @@ export async function startVastEmulator(options: VastEmulatorOptions): Promise<V
       const problem = configure(partial);
       if (problem) throw new Error(problem);
     },
-    async close() {
-      await served.close();
-      await state.reset();
-      await reservation.release();
-    },
+    close: served.close,
   };
 }

@@ -91,14 +91,6 @@ describe("create", () => {
     expect(fake.instances.size).toBe(0);
   });
 
-  it("joins the instance an earlier attempt launched instead of launching twice", async () => {
-    fake.addKey(HANDLE, SPEC.sshPublicKey);
-    const id = fake.addInstance({ sshKeyName: HANDLE, status: "booting" });
-    const ref = await lambda.create(SPEC, { ...FIRST, number: 2 });
-    expect(ref.id).toBe(id);
-    expect(fake.calls.some((c) => c.path.endsWith("/launch"))).toBe(false);
-  });
-
   it("treats a launch answer without exactly one id as ambiguous", async () => {
     fake.overrides.push((c) => (c.path.endsWith("/launch") ? Response.json({ data: { instance_ids: ["a", "b"] } }) : undefined));
     expect((await failure(lambda.create(SPEC, FIRST))).kind).toBe("ambiguous");
