@@ -1,7 +1,7 @@
 // `npm start`: the whole thing locally (coordinator on workerd with local DO and D1, emulated
 // clouds with real SSH machines, a dev token), and how to point the CLI at it. Ctrl-C stops all.
 // Env: CRABBOX_PORT (8787), CRABBOX_EMULATOR_PORT, CRABBOX_ACK_DEADLINE. Real credentials in
-// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY) switch that provider to its real API.
+// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY, FAL_KEY) switch that provider to its real API.
 import { rm } from "node:fs/promises";
 import { startStack, writeStackFile } from "./stack.mjs";
 
@@ -18,6 +18,9 @@ function describe(stack, stackFile) {
   const vast = stack.realVast
     ? "Vast.ai: REAL API (VAST_API_KEY from .dev.vars) — rentals bill your account"
     : `Vast.ai: emulator at ${stack.emulator.vast.url} (machines on 127.11.x.y, SSH port ${stack.emulator.vast.sshPort}, user root)`;
+  const fal = stack.realFal
+    ? "fal: REAL API (FAL_KEY from .dev.vars) — instances bill your account"
+    : `fal: emulator at ${stack.emulator.fal.apiBase} (machines on 127.12.x.y, SSH port ${stack.emulator.fal.sshPort}, user ubuntu)`;
   return [
     "",
     "crabbox is running",
@@ -26,12 +29,14 @@ function describe(stack, stackFile) {
     `  admin token   ${stack.adminToken}${stack.adminTokenFromDevVars ? "   (CRABBOX_ADMIN_TOKEN from .dev.vars)" : ""}`,
     `  ${lambda}`,
     `  ${vast}`,
+    `  ${fal}`,
     `  written to    ${stackFile}`,
     "",
     "Point the CLI at it:",
     `  export CRABBOX_URL=${stack.url} CRABBOX_TOKEN=${stack.token}`,
     "  npx crabbox acquire --provider lambda",
     "  npx crabbox acquire --provider vast     # type 1x_RTX_4090 by default",
+    "  npx crabbox acquire --provider fal      # gpu_1x_h100_sxm5 by default",
     "",
     "Or talk to the API directly:",
     `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,

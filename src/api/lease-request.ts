@@ -50,7 +50,8 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { lea
     throw badRequest("unsupported_release_action", `${body.provider} supports release actions: ${caps.releaseActions.join(", ")}`);
   }
   const request: LeaseRequest = {
-    provider: body.provider,
+    // The canonical name, also when the client used an alias (fal-ai → fal).
+    provider: adapter.name,
     type: body.type ?? adapter.defaults?.type,
     region: body.region ?? adapter.defaults?.region,
     image: body.image,

@@ -66,6 +66,14 @@ export const ProviderSweep = z.object({
   decisions: z.array(SweepDecision),
   /** Decisions left out of `decisions` to keep the record bounded. */
   decisionsOmitted: z.number(),
+  /**
+   * Providers without markers (fal): resources no lease of this deployment recorded. Reported,
+   * never touched, unless the operator declared the account dedicated (then they are candidates).
+   */
+  unattributed: z.optional(z.number()),
+  unattributedSample: z.optional(z.array(z.object({ resourceId: z.string(), status: z.string(), detail: z.optional(z.string()) }))),
+  /** Creates that could not be resolved (the lease failed closed): an operator should look. */
+  unresolvedCreates: z.optional(z.array(z.object({ leaseId: z.string(), firstAttemptAt: Timestamp, recordedAt: Timestamp, detail: z.string() }))),
 });
 export type ProviderSweep = z.infer<typeof ProviderSweep>;
 

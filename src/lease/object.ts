@@ -87,7 +87,9 @@ export class LeaseObject extends DurableObject<Env> {
     this.armAlarm(next);
     // State changes go to the index; so does a deadline that moved earlier than the indexed
     // one (a touch shortening the idle timeout), or the sweep's backstop would come too late.
-    if (prev.state !== next.state || this.indexIsLate(next)) void this.queueIndexSync();
+    // So does a resource id the lease just learned: for providers without markers the index is
+    // the only record that the resource is ours (DESIGN.md "Ownership without markers").
+    if (prev.state !== next.state || this.indexIsLate(next) || prev.resource?.id !== next.resource?.id) void this.queueIndexSync();
     for (const wake of this.waiters) wake();
   }
 
@@ -123,7 +125,7 @@ export class LeaseObject extends DurableObject<Env> {
         const changed = await syncIndex(this.env.DB, rec, deadline ?? undefined, this.now());
         // Recorded as synced only when the row really took it; otherwise the next run retries.
         const fresh = this.store.load();
-        if (fresh && changed) this.store.save({ ...fresh, indexedState: rec.state, indexedDeadline: deadline });
+        if (fresh && changed) this.store.save({ ...fresh, indexedState: rec.state, indexedDeadline: deadline, indexedResourceId: rec.resource?.id ?? null });
       } catch (err) {
         // The next run repairs it (indexedState differs); the sweep still finds us meanwhile.
         console.error(`lease ${rec.id}: index write failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -139,6 +141,7 @@ export class LeaseObject extends DurableObject<Env> {
    */
   private indexNeedsSync(rec: LeaseRecord): boolean {
     if (rec.indexedState !== rec.state) return true;
+    if ((rec.indexedResourceId ?? null) !== (rec.resource?.id ?? null)) return true;
     const actual = indexDeadlineAt(rec) ?? null;
     const indexed = rec.indexedDeadline ?? null;
     if (actual === indexed) return false;

@@ -105,6 +105,8 @@ export interface LeaseRecord {
   /** What the D1 index last recorded, so a failed index write is repaired on the next run. */
   indexedState?: LeaseState;
   indexedDeadline?: number | null;
+  /** The resource id the index last recorded: the ledger of ids learned must never miss one. */
+  indexedResourceId?: string | null;
   /**
    * When the provider first said the machine is gone: one answer may be a transient 404, so a
    * live lease is given up only when a second look, a little later, says the same.

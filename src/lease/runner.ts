@@ -3,7 +3,7 @@
 // events ran while we awaited), apply the pure transition, commit.
 
 import { loadConfig } from "../config";
-import { admit as admitInIndex } from "../ledger/leases";
+import { admit as admitInIndex, recordUnresolvedCreate } from "../ledger/leases";
 import { redact } from "../providers/http";
 import { configuredAdapter, secretValues } from "../providers/registry";
 import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
@@ -122,8 +122,17 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       return;
     }
     case "recover":
-      await bracket(host, () => adapterFor(host, rec, "recover").recover(spec, rec.handle), t.recovered, t.recoverFailed, (v, isError) =>
-        isError ? errorNote("recovery lookup")(v, true) : `recovery by handle: ${(v as { kind: string }).kind}`,
+      await bracket(
+        host,
+        async () => {
+          const result = await adapterFor(host, rec, "recover").recover(spec, rec.handle);
+          // Recorded before the lease may go terminal on it: an operator must find it later.
+          if (result.kind === "unresolvable") await recordUnresolvedCreate(host.env.DB, rec, result.detail, host.now());
+          return result;
+        },
+        t.recovered,
+        t.recoverFailed,
+        (v, isError) => (isError ? errorNote("recovery lookup")(v, true) : `recovery by handle: ${(v as { kind: string }).kind}`),
       );
       return;
     case "release": {

@@ -55,6 +55,9 @@ const policyOf = (rec: LeaseRecord) => rec.createPolicy ?? DEFAULT_CREATE_POLICY
  * lease neither creates anew nor goes terminal until every unknown attempt has settled.
  */
 function unsettle(rec: LeaseRecord, sentAt: number): LeaseRecord {
+  // An idempotent create's replays reuse the first request's key, whose cache counts from that
+  // first send: a replay never extends the window (fal: 10 minutes from the first request).
+  if (rec.unsettled && policyOf(rec).idempotent) return rec;
   const until = sentAt + policyOf(rec).settleMs;
   if (rec.unsettled && rec.unsettled.until >= until) return rec;
   return { ...rec, unsettled: { since: rec.unsettled?.since ?? sentAt, until } };
@@ -155,6 +158,13 @@ export function createFailed(rec: LeaseRecord, now: number, failure: Failure): L
 export function recovered(rec: LeaseRecord, now: number, result: RecoverResult): LeaseRecord {
   if (rec.op?.kind !== "create") return rec;
   if (result.kind === "found") return resourceFound(rec, now, result.ref);
+  if (result.kind === "unresolvable") {
+    // Fail closed: nothing known to release, and nothing to look up. The runner has recorded
+    // the unresolved create for the operator (and the sweep report) before this commit.
+    const failure = { code: "create_unresolved", message: result.detail };
+    const base = { ...rec, op: undefined, unsettled: undefined, pollAt: undefined, endpoint: undefined };
+    return { ...base, state: "failed", endReason: "provisioning_failed", failure, endedAt: now };
+  }
   const looked = settleStalled(rec);
   const o = looked.op!;
   if (result.kind === "ambiguous") {

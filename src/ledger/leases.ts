@@ -164,3 +164,42 @@ export async function overdueLeases(db: D1Database, now: number, slackMs: number
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }
+
+/** A create that could not be resolved (fal, after its idempotency window): kept for the operator. */
+export async function recordUnresolvedCreate(db: D1Database, rec: LeaseRecord, detail: string, now: number): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO unresolved_creates (lease_id, provider, handle, first_attempt_at, recorded_at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       ON CONFLICT (lease_id) DO NOTHING`,
+    )
+    .bind(rec.id, rec.request.provider, rec.handle, rec.unsettled?.since ?? rec.provisionStartedAt ?? rec.createdAt, now, detail.slice(0, 500))
+    .run();
+}
+
+export interface UnresolvedCreate {
+  leaseId: string;
+  handle: string;
+  firstAttemptAt: number;
+  recordedAt: number;
+  detail: string;
+}
+
+export async function unresolvedCreates(db: D1Database, provider: string, limit: number): Promise<UnresolvedCreate[]> {
+  const { results } = await db
+    .prepare("SELECT lease_id, handle, first_attempt_at, recorded_at, detail FROM unresolved_creates WHERE provider = ? ORDER BY recorded_at DESC LIMIT ?")
+    .bind(provider, limit)
+    .all<{ lease_id: string; handle: string; first_attempt_at: number; recorded_at: number; detail: string }>();
+  return results.map((r) => ({ leaseId: r.lease_id, handle: r.handle, firstAttemptAt: r.first_attempt_at, recordedAt: r.recorded_at, detail: r.detail }));
+}
+
+/** The leases that recorded these resource ids (the ledger of ids learned), for markerless providers. */
+export async function leasesOfResources(db: D1Database, provider: string, resourceIds: readonly string[]): Promise<Map<string, { leaseId: string; slug: string }>> {
+  const found = new Map<string, { leaseId: string; slug: string }>();
+  if (!resourceIds.length) return found;
+  const { results } = await db
+    .prepare("SELECT resource_id, id, slug FROM leases WHERE provider = ? AND resource_id IN (SELECT value FROM json_each(?))")
+    .bind(provider, JSON.stringify(resourceIds))
+    .all<{ resource_id: string; id: string; slug: string }>();
+  for (const row of results) found.set(row.resource_id, { leaseId: row.id, slug: row.slug });
+  return found;
+}

@@ -4,18 +4,22 @@
 import type { PacingPriority } from "../pacing/gcra";
 import { createPacer, pacingEnabled } from "../pacing/pacer";
 import { lambdaProvider } from "./lambda";
+import { falProvider } from "./fal";
 import { vastProvider } from "./vast";
 import type { ProviderAdapter, ProviderCapabilities, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
-const FACTORIES = new Map<string, ProviderFactory>([lambdaProvider, vastProvider].map((factory) => [factory.name, factory]));
+/** By name and by alias; a lease always records the factory's canonical `name`. */
+const FACTORIES = new Map<string, ProviderFactory>();
 
-/** Tests add their in-memory fake cloud here; production never calls it. */
+/** Tests add their in-memory fake cloud here too; production registers the providers below. */
 export function registerProviderFactory(factory: ProviderFactory): void {
-  FACTORIES.set(factory.name, factory);
+  for (const name of [factory.name, ...(factory.aliases ?? [])]) FACTORIES.set(name, factory);
 }
 
+for (const factory of [lambdaProvider, vastProvider, falProvider]) registerProviderFactory(factory);
+
 export function providerFactories(): ProviderFactory[] {
-  return [...FACTORIES.values()];
+  return [...new Set(FACTORIES.values())];
 }
 
 export function findProviderFactory(name: string): ProviderFactory | undefined {

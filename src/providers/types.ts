@@ -48,6 +48,17 @@ export interface ProviderCapabilities {
   createSettleMs: number;
   /** Replaying create with the same handle is itself the recovery (fal's Idempotency-Key). */
   idempotentCreate: boolean;
+  /**
+   * How the sweep tells our resources from others: `marker` (a label, tag or name the adapter
+   * decodes) or `ledger` (no marker exists, fal: only ids the lease index recorded are ours;
+   * DESIGN.md "Ownership without markers").
+   */
+  ownership: "marker" | "ledger";
+  /**
+   * `ledger` only: the operator declared the account this deployment's alone, so resources no
+   * lease recorded may be reclaimed too (after two sightings a grace apart).
+   */
+  dedicatedAccount?: boolean;
   /** A stopped (parked) machine still bills, e.g. for its disk: said wherever `stop` is chosen. */
   stoppedBills: boolean;
   /**
@@ -122,6 +133,12 @@ export type ResourceStatus = (
 export type RecoverResult =
   | { kind: "found"; ref: ResourceRef }
   | { kind: "absent" }
+  /**
+   * The provider cannot be asked by handle (fal: no name, label or tag): after its idempotent
+   * create's window, a create whose answer never came cannot be resolved. The lease fails
+   * closed and the unresolved create is recorded for the operator, never silently forgotten.
+   */
+  | { kind: "unresolvable"; detail: string }
   /** More than one resource carries the handle: never guess, fail closed. */
   | { kind: "ambiguous"; count: number };
 
@@ -135,6 +152,8 @@ export interface InventoryItem {
   marker?: { deploymentId: string; leaseId: string; handle: string };
   /** Provider's own status word, for the sweep's report. */
   status: string;
+  /** What an admin needs to recognise an unattributed resource (type, creator), bounded. */
+  detail?: string;
   /** Creation time in ms when the provider reports one (Lambda does not). */
   createdAt?: number;
 }
@@ -238,6 +257,8 @@ export interface ProviderConfig {
 
 export interface ProviderFactory {
   readonly name: string;
+  /** Other names the provider answers to (fal: `fal-ai`); leases record the canonical name. */
+  readonly aliases?: readonly string[];
   /**
    * The provider's documented account-wide limits by bucket. Every request takes a permit on
    * `account`; the client names further buckets for rarer, stricter endpoints (launch).

@@ -6,6 +6,8 @@ import { loadCandidates, saveReclaims, saveSightings, type CandidateRow, type Si
 import type { ProviderAdapter } from "../providers/types";
 import { askClaims, type ClaimAnswer } from "./claims";
 import { judge } from "./decide";
+import { unresolvedCreates } from "../ledger/leases";
+import { ledgerAttribution } from "./attribution";
 import { listOwned, type Listing, type OwnedResource } from "./inventory";
 import { MAX_RECLAIMS_PER_RUN, reclaimAll, type ReclaimTarget } from "./reclaim";
 
@@ -49,8 +51,20 @@ export function emptyReport(provider: string): ProviderSweep {
 export async function sweepProvider(input: ProviderSweepInput): Promise<ProviderSweep> {
   const { env, adapter } = input;
   const report = emptyReport(adapter.name);
-  const listing = await listOwned(adapter, input.deploymentId);
+  const ledger = adapter.capabilities.ownership === "ledger";
+  const attribution = ledger ? ledgerAttribution(env, adapter) : undefined;
+  const listing = await listOwned(adapter, input.deploymentId, attribution);
   Object.assign(report, { seen: listing.seen, ours: listing.ours.size, foreign: listing.foreign, unmarked: listing.unmarked });
+  if (ledger) {
+    report.unattributed = listing.unattributed.count;
+    report.unattributedSample = listing.unattributed.sample.map((u) => ({ resourceId: u.id, status: u.status, detail: u.detail }));
+    report.unresolvedCreates = (await unresolvedCreates(env.DB, adapter.name, MAX_RECORDED_DECISIONS)).map((u) => ({
+      leaseId: u.leaseId,
+      firstAttemptAt: new Date(u.firstAttemptAt).toISOString(),
+      recordedAt: new Date(u.recordedAt).toISOString(),
+      detail: input.redact(u.detail),
+    }));
+  }
   if (!listing.complete) {
     // Fail closed: a partial listing cannot tell "gone" from "not listed yet", so this run
     // neither reclaims nor forgets anything of this provider.

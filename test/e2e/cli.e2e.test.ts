@@ -128,11 +128,24 @@ describe("crabbox CLI against the local stack", () => {
     if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
     const lease = JSON.parse(acquired.stdout) as Lease;
     expect(lease).toMatchObject({ state: "active", type: "1x_RTX_4090", endpoint: { kind: "ssh", user: "root" } });
-    expect(await crabbox(["ssh", lease.slug, "--", "echo", "hello;", "whoami"])).toMatchObject({ code: 0, stdout: "hello\nroot\n" });
+    expect(await crabbox(["ssh", lease.slug, "--", "echo hello; echo $USER"])).toMatchObject({ code: 0, stdout: "hello\nroot\n" });
     const released = await crabbox(["release", lease.slug, "--json"]);
     expect((JSON.parse(released.stdout) as Lease).state).toBe("released");
     const vast = (await (await fetch(`${stack.emulator.vast.url}/_emulator/state`)).json()) as { instances: unknown[] };
     expect(vast.instances).toEqual([]);
+  });
+
+  it("acquires fal machines under both names (logged in as ubuntu), and deletes them", async () => {
+    for (const provider of ["fal", "fal-ai"]) {
+      const acquired = await crabbox(["acquire", "--provider", provider, "--json"]);
+      if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
+      const lease = JSON.parse(acquired.stdout) as Lease;
+      expect(lease).toMatchObject({ state: "active", provider: "fal", endpoint: { kind: "ssh", user: "ubuntu" } });
+      expect(await crabbox(["ssh", lease.slug, "--", "echo $USER"])).toMatchObject({ code: 0, stdout: "ubuntu\n" });
+      expect((JSON.parse((await crabbox(["release", lease.slug, "--json"])).stdout) as Lease).state).toBe("released");
+    }
+    const fal = (await (await fetch(`${stack.emulator.fal.url}/_emulator/state`)).json()) as { instances: unknown[] };
+    expect(fal.instances).toEqual([]);
   });
 
   it("admin commands work with the stack's admin token", async () => {

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { startLambdaEmulator } from "./lambda/index.ts";
+import { startFalEmulator } from "./fal/index.ts";
 import { startVastEmulator } from "./vast/index.ts";
 
 const USAGE = `usage: node test/emulators/serve.ts [--port N] [--ssh-port N] [--api-key KEY]
@@ -62,6 +63,14 @@ const EMULATORS: { name: string; start(flags: Flags): Promise<Running> }[] = [
       const apiKey = flags["api-key"] ?? `vast_emulator-${randomBytes(12).toString("hex")}`;
       const emulator = await startVastEmulator({ apiKey, bootMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
       return { info: { url: emulator.url, sshPort: emulator.sshPort, apiKey }, close: () => emulator.close() };
+    },
+  },
+  {
+    name: "fal",
+    async start(flags) {
+      const apiKey = flags["api-key"] ?? `fal_emulator-${randomBytes(12).toString("hex")}`;
+      const emulator = await startFalEmulator({ apiKey, bootMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
+      return { info: { url: emulator.url, apiBase: emulator.apiBase, sshPort: emulator.sshPort, apiKey }, close: () => emulator.close() };
     },
   },
 ];

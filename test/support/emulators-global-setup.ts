@@ -2,6 +2,7 @@
 // their ports, which vitest.config.ts turns into LAMBDA_BASE_URL / LAMBDA_SSH_PORT bindings.
 import type { TestProject } from "vitest/node";
 import { startLambdaEmulator, type LambdaEmulator } from "../emulators/lambda/index.ts";
+import { startFalEmulator, type FalEmulator } from "../emulators/fal/index.ts";
 import { startVastEmulator, type VastEmulator } from "../emulators/vast/index.ts";
 
 declare module "vitest" {
@@ -9,15 +10,19 @@ declare module "vitest" {
     lambdaPort: number;
     lambdaSshPort: number;
     vastPort: number;
+    falPort: number;
+    falSshPort: number;
   }
 }
 
-/** Must match LAMBDA_API_KEY / VAST_API_KEY in vitest.config.ts. */
+/** Must match LAMBDA_API_KEY / VAST_API_KEY / FAL_KEY in vitest.config.ts. */
 const LAMBDA_TEST_API_KEY = "secret_test-lambda-key";
 const VAST_TEST_API_KEY = "vast_test-key-0123456789";
+const FAL_TEST_API_KEY = "fal_test-key-0123456789";
 
 let lambda: LambdaEmulator | undefined;
 let vast: VastEmulator | undefined;
+let fal: FalEmulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   lambda = await startLambdaEmulator({
@@ -30,10 +35,14 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("lambdaSshPort", lambda.sshPort);
   vast = await startVastEmulator({ apiKey: VAST_TEST_API_KEY });
   project.provide("vastPort", vast.port);
+  fal = await startFalEmulator({ apiKey: FAL_TEST_API_KEY });
+  project.provide("falPort", fal.port);
+  project.provide("falSshPort", fal.sshPort);
 }
 
 export async function teardown(): Promise<void> {
-  await Promise.all([lambda?.close(), vast?.close()]);
+  await Promise.all([lambda?.close(), vast?.close(), fal?.close()]);
   lambda = undefined;
   vast = undefined;
+  fal = undefined;
 }

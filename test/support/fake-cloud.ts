@@ -132,6 +132,7 @@ export const fakeAdapter: ProviderAdapter = {
     readiness: "adapter",
     createSettleMs: CREATE_SETTLE_MS,
     idempotentCreate: false,
+  ownership: "marker",
     stoppedBills: true,
     resume: true,
     requires: [],

@@ -8,6 +8,7 @@ import { redact } from "../../providers/http";
 import { secretValues } from "../../providers/registry";
 import { ApiError } from "../errors";
 import { adapterForRequest } from "../lease-request";
+import { attributionCheck } from "../../sweep/attribution";
 import { route, type RouteSpec } from "../route";
 
 export const VERSION = "0.1.0";
@@ -78,7 +79,10 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       errors: [400, 401, 502],
       handler: async (c) => {
         const name = c.req.param("name")!;
-        const checks = await adapterForRequest(c.env, name).doctor().catch((err) => providerFailure(c.env, err));
+        const adapter = adapterForRequest(c.env, name);
+        const checks = await adapter.doctor().catch((err) => providerFailure(c.env, err));
+        // Without markers, only the coordinator's records tell ours apart: count the rest.
+        if (adapter.capabilities.ownership === "ledger" && checks.every((check) => check.status !== "fail")) checks.push(await attributionCheck(c.env, adapter));
         return c.json({ provider: name, ok: checks.every((check) => check.status !== "fail"), checks });
       },
     }),

@@ -32,6 +32,7 @@ export const LAMBDA_CAPABILITIES: ProviderCapabilities = {
   // the client timeout plus Lambda's own lag.
   createSettleMs: 2 * 60_000,
   idempotentCreate: false,
+  ownership: "marker",
   stoppedBills: false,
   resume: false,
   requires: ["type", "region"],
@@ -134,7 +135,7 @@ export class LambdaAdapter implements ProviderAdapter {
     if (!ref.id) {
       const found = await this.recover(spec, ref.handle);
       if (found.kind === "absent") return { phase: "gone", detail: "no instance carries this lease's handle" };
-      if (found.kind === "ambiguous") return { phase: "unknown", detail: `${found.count} instances carry this lease's handle` };
+      if (found.kind !== "found") return { phase: "unknown", detail: found.kind === "ambiguous" ? `${found.count} instances carry this lease's handle` : found.detail };
       return this.inspect(found.ref, spec);
     }
     const instance = await this.findInstance(ref.id);

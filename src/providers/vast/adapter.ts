@@ -34,6 +34,7 @@ export const VAST_CAPABILITIES: ProviderCapabilities = {
   // A lost PUT /asks/ answer surfaces in the label listing within seconds; two minutes is ample.
   createSettleMs: 2 * 60_000,
   idempotentCreate: false,
+  ownership: "marker",
   // "Stopped instances continue incurring storage charges" (docs: manage-instances).
   stoppedBills: true,
   resume: true,
@@ -159,7 +160,7 @@ export class VastAdapter implements ProviderAdapter {
     if (!ref.id) {
       const found = await this.recover(spec, ref.handle);
       if (found.kind === "absent") return { phase: "gone", detail: "no instance carries this lease's label" };
-      if (found.kind === "ambiguous") return { phase: "unknown", detail: `${found.count} instances carry this lease's label` };
+      if (found.kind !== "found") return { phase: "unknown", detail: found.kind === "ambiguous" ? `${found.count} instances carry this lease's label` : found.detail };
       return this.inspect(found.ref, spec);
     }
     const instance = await this.client().getInstance(ref.id);

@@ -21,6 +21,7 @@ describe("test/emulators/serve.ts", () => {
     expect(ready).toEqual({
       lambda: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/api\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
       vast: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k" },
+      fal: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
     });
 
     const { apiBase, sshPort } = ready.lambda;

@@ -68,6 +68,9 @@ describe("an ambiguous create settles before anything else happens", () => {
     expect(rec.unsettled?.until).toBe(T + 9 * MIN);
     expect(planStep(rec, rec.op!.nextAt)).toEqual({ kind: "create" });
     expect(planStep(rec, T + 9 * MIN)).toEqual({ kind: "recover" });
+    // A replay's own ambiguous outcome does not move the window: the key's cache counts from the first send.
+    const replayed = t.createFailed(t.startAttempt(rec, T + 5 * MIN), T + 5 * MIN, { kind: "ambiguous", message: "lost" });
+    expect(replayed.unsettled).toEqual({ since: T, until: T + 9 * MIN });
   });
 
   it("a resource found under the handle settles it", () => {
