@@ -8,6 +8,7 @@ import tokenCreate from "./admin/token-create";
 import tokenList from "./admin/token-list";
 import tokenRevoke from "./admin/token-revoke";
 import catalog from "./catalog";
+import cp from "./cp";
 import doctor from "./doctor";
 import events from "./events";
 import list from "./list";
@@ -16,6 +17,7 @@ import logout from "./logout";
 import providers from "./providers";
 import release from "./release";
 import resume from "./resume";
+import run from "./run";
 import ssh from "./ssh";
 import sshConfig from "./ssh-config";
 import status from "./status";
@@ -24,7 +26,9 @@ import whoami from "./whoami";
 
 export const COMMANDS: CommandDef<object>[] = [
   acquire,
+  run,
   ssh,
+  cp,
   status,
   list,
   touch,

@@ -1,43 +1,42 @@
 // `crabbox ssh <lease> [-- command...]`: the system ssh with the lease's key, user, port, own
 // known_hosts and ProxyCommand; keeps the lease alive while open; exits with the remote status.
 import { defineCommand } from "../core/command";
-import { CliError, EXIT, usageError } from "../core/errors";
+import { usageError } from "../core/errors";
 import { keepAlive } from "../core/keepalive";
-import { bringUp, noLocalKey } from "../core/lease-flow";
+import { usableLease } from "../core/lease-flow";
 import { runSsh, sshArgs } from "../core/ssh";
-import { LIVE_ENDPOINT_STATES } from "../core/wait";
 
 /** Detects a dead connection within about a minute instead of hanging on a gone machine. */
 const SERVER_ALIVE_INTERVAL_S = 15;
-const READY_WAIT_MS = 60_000;
 
-export default defineCommand({
+interface Options {
+  localForward?: string[];
+  remoteForward?: string[];
+  dynamicForward?: string[];
+}
+
+export default defineCommand<Options>({
   path: "ssh",
   summary: "open a shell on the lease's machine, or run one command (after --)",
   args: ["<lease>", "[command...]"],
-  examples: ["crabbox ssh brave-otter-4k2a", "crabbox ssh brave-otter-4k2a -- nvidia-smi"],
-  async run(ctx, { args }) {
+  options: [
+    { flags: "-L, --local-forward <spec...>", description: "forward a local port to the machine, as ssh -L (e.g. 8888:localhost:8888)" },
+    { flags: "-R, --remote-forward <spec...>", description: "forward a port on the machine back here, as ssh -R" },
+    { flags: "-D, --dynamic-forward <port...>", description: "a SOCKS proxy through the machine, as ssh -D" },
+  ],
+  examples: ["crabbox ssh brave-otter-4k2a", "crabbox ssh brave-otter-4k2a -- nvidia-smi", "crabbox ssh brave-otter-4k2a -L 8888:localhost:8888"],
+  async run(ctx, { args, opts }) {
     const [idOrSlug, ...command] = args;
     if (!idOrSlug) throw usageError("which lease? `crabbox ssh <lease>`");
-    const client = ctx.client();
-    let lease = await client.getLease(idOrSlug);
-    if (!ctx.store.hasKeys(lease.id)) throw noLocalKey(lease);
-    if (lease.state === "ready") {
-      // Acquired but never acknowledged (the acquiring client stopped after ready): finish the job.
-      const progress = ctx.out.progress();
-      try {
-        lease = await bringUp(ctx, lease, progress, { timeoutMs: READY_WAIT_MS });
-      } finally {
-        progress.pause(); // the session owns the terminal from here
-      }
-    }
-    if (!LIVE_ENDPOINT_STATES.includes(lease.state) || !lease.endpoint) {
-      const next = lease.state === "parked" ? `: \`crabbox resume ${lease.slug}\` first` : "";
-      throw new CliError(`lease ${lease.slug} is ${lease.state}${next}`, { code: "invalid_state", exitCode: EXIT.lease });
-    }
+    const lease = await usableLease(ctx, idOrSlug);
     const paths = ctx.store.paths(lease.id);
     const hostKeys = ctx.store.hasHostKey(lease.id) ? "yes" : "accept-new";
-    const sshArgv = sshArgs(lease.endpoint, paths, hostKeys, [["ServerAliveInterval", String(SERVER_ALIVE_INTERVAL_S)]]);
+    const forwards: [string, string][] = [
+      ...(opts.localForward ?? []).map((spec): [string, string] => ["LocalForward", forwardSpec(spec)]),
+      ...(opts.remoteForward ?? []).map((spec): [string, string] => ["RemoteForward", forwardSpec(spec)]),
+      ...(opts.dynamicForward ?? []).map((spec): [string, string] => ["DynamicForward", spec]),
+    ];
+    const sshArgv = sshArgs(lease.endpoint, paths, hostKeys, [["ServerAliveInterval", String(SERVER_ALIVE_INTERVAL_S)], ...forwards]);
     const stop = keepAlive(ctx.client({ signal: null }), lease, ctx.out);
     try {
       return await runSsh([...sshArgv, ...command]);
@@ -46,3 +45,11 @@ export default defineCommand({
     }
   },
 });
+
+/** ssh -L's `[bind:]port:host:hostport` as the LocalForward/RemoteForward keyword wants it: `[bind:]port host:hostport`. */
+function forwardSpec(spec: string): string {
+  const parts = spec.split(":");
+  if (parts.length < 3 || parts.some((p) => p === "")) throw usageError(`${spec}: expected [bind:]port:host:hostport, as ssh -L`);
+  const hostPort = parts.slice(-2).join(":");
+  return `${parts.slice(0, -2).join(":")} ${hostPort}`;
+}

@@ -1,14 +1,94 @@
 // The steps acquire, resume and ssh share: wait until the lease is ready, prove the machine takes
 // the lease key over SSH (recording its host key), then acknowledge; and abandoning a lease.
-import type { Lease } from "../../src/contract/lease";
-import type { Context } from "./command";
+import type { CreateLeaseRequest, Lease } from "../../src/contract/lease";
+import { type Context, type OptionDef, dollars, duration } from "./command";
 import { CliError, EXIT } from "./errors";
+import { mintLeaseId } from "./keys";
 import type { Progress } from "./output";
 import { probeSsh } from "./ssh";
-import { TERMINAL_STATES, leaseEndedError, satisfies, waitForState } from "./wait";
+import { LIVE_ENDPOINT_STATES, TERMINAL_STATES, leaseEndedError, satisfies, waitForState } from "./wait";
 
 /** After Ctrl-C, how long we wait to see the release confirmed before leaving it to the server. */
 export const RELEASE_CONFIRM_MS = 60_000;
+
+/** The acquire options `acquire` and `run` share, as the CLI parses them. */
+export interface AcquireOptions {
+  provider: string;
+  type?: string;
+  region?: string;
+  image?: string;
+  ttl?: string;
+  idle?: string;
+  releaseAction?: "destroy" | "stop";
+  maxPrice?: number;
+}
+
+/** The flags behind AcquireOptions, first `--provider`; `acquire` requires it, `run` only without `--lease`. */
+export const ACQUIRE_OPTIONS: OptionDef[] = [
+  { flags: "--provider <name>", description: "provider to lease from (see `crabbox providers`)" },
+  { flags: "--type <type>", description: "machine type (see `crabbox catalog --provider <name>`)" },
+  { flags: "--region <region>", description: "region" },
+  { flags: "--image <image>", description: "image, where the provider takes one" },
+  { flags: "--ttl <duration>", description: "hard end of the lease, e.g. 2h (server default when omitted)", parse: duration },
+  { flags: "--idle <duration>", description: "release after this long without use, e.g. 30m", parse: duration },
+  { flags: "--release-action <action>", description: "what release does to the machine", choices: ["destroy", "stop"] },
+  { flags: "--max-price <dollars>", description: "most the machine may cost per hour, in $ (marketplaces such as vast)", parse: dollars },
+  { flags: "--timeout <duration>", description: "how long to wait for the machine", parse: duration, defaultValue: "20m" },
+  { flags: "--ssh-wait <duration>", description: "how long to keep trying SSH once it is ready", parse: duration, defaultValue: "30s" },
+];
+
+export function leaseRequest(opts: AcquireOptions): Omit<CreateLeaseRequest, "id" | "sshPublicKey"> {
+  return {
+    provider: opts.provider,
+    type: opts.type,
+    region: opts.region,
+    image: opts.image,
+    ttl: opts.ttl,
+    idleTimeout: opts.idle,
+    releaseAction: opts.releaseAction,
+    maxPricePerHour: opts.maxPrice,
+  };
+}
+
+/**
+ * Creates a lease with a client-minted id (a retry joins instead of duplicating) and its own key
+ * pair (only the public half leaves), waits until it is ready, logs in over SSH, then acks. Any
+ * failure on the way (Ctrl-C included) releases what was created before rethrowing.
+ */
+export async function acquireLease(ctx: Context, request: Omit<CreateLeaseRequest, "id" | "sshPublicKey">, options: BringUpOptions): Promise<Lease> {
+  const client = ctx.client();
+  const id = mintLeaseId();
+  const sshPublicKey = ctx.store.createKeys(id);
+  const progress = ctx.out.progress();
+  try {
+    progress.update(`Requesting a ${request.provider} machine…`);
+    const created = await client.createLease({ ...request, id, sshPublicKey });
+    ctx.store.saveRecord(created.data);
+    if (created.data.releaseAction === "stop") await warnIfStopBills(ctx, created.data.provider);
+    const lease = await bringUp(ctx, created.data, progress, options);
+    progress.done(`Lease ${lease.slug} is ${lease.state}.`);
+    return lease;
+  } catch (error) {
+    progress.pause();
+    await giveUp(ctx, id, error, progress);
+    throw error;
+  }
+}
+
+/**
+ * Cleans up after a failed acquire: a lease the server ended, or a create it refused outright, needs
+ * only its local keys removed; anything else (Ctrl-C, timeout, SSH failure, lost answer) is released.
+ */
+async function giveUp(ctx: Context, id: string, error: unknown, progress: Progress): Promise<void> {
+  const lease = error instanceof CliError ? (error.details?.lease as Lease | undefined) : undefined;
+  const status = error instanceof CliError ? error.details?.status : undefined;
+  const refused = typeof status === "number" && status < 500 && !ctx.store.readRecord(id);
+  if ((lease && TERMINAL_STATES.includes(lease.state)) || refused) {
+    ctx.store.remove(id);
+    return;
+  }
+  await abandon(ctx, id, progress);
+}
 
 export interface BringUpOptions {
   /** How long to wait for the lease to become ready. */
@@ -40,6 +120,34 @@ export async function bringUp(ctx: Context, lease: Lease, progress: Progress, op
   ctx.store.saveRecord(current);
   return current;
 }
+
+/** How long `ssh`, `run` and `cp` wait to finish bringing up a lease left unacknowledged. */
+const READY_WAIT_MS = 60_000;
+
+/**
+ * A lease this machine can use now: its key is here, and it is live. One acquired but never
+ * acknowledged (the acquiring client stopped after ready) is brought up and acknowledged first.
+ */
+export async function usableLease(ctx: Context, ref: string): Promise<LiveLease> {
+  let lease = await ctx.client().getLease(ref);
+  if (!ctx.store.hasKeys(lease.id)) throw noLocalKey(lease);
+  if (lease.state === "ready") {
+    const progress = ctx.out.progress();
+    try {
+      lease = await bringUp(ctx, lease, progress, { timeoutMs: READY_WAIT_MS });
+    } finally {
+      progress.pause(); // the session owns the terminal from here
+    }
+  }
+  if (!LIVE_ENDPOINT_STATES.includes(lease.state) || !lease.endpoint) {
+    const next = lease.state === "parked" ? `: \`crabbox resume ${lease.slug}\` first` : "";
+    throw new CliError(`lease ${lease.slug} is ${lease.state}${next}`, { code: "invalid_state", exitCode: EXIT.lease });
+  }
+  return lease as LiveLease;
+}
+
+/** A lease with somewhere to connect to. */
+export type LiveLease = Lease & { endpoint: NonNullable<Lease["endpoint"]> };
 
 export function noLocalKey(lease: Lease): CliError {
   return new CliError(`the key of lease ${lease.slug} is not on this machine (was it acquired elsewhere?)`, {
