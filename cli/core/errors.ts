@@ -60,6 +60,7 @@ export const API_ERROR_EXIT = {
   unsupported_release_action: EXIT.usage,
   duration_out_of_range: EXIT.usage,
   invalid_for_provider: EXIT.usage,
+  tailscale_not_configured: EXIT.usage,
   lease_conflict: EXIT.lease,
   invalid_state: EXIT.lease,
   lease_expired: EXIT.lease,

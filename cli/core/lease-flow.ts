@@ -2,7 +2,8 @@
 // the lease key over SSH (recording its host key), then acknowledge; and abandoning a lease.
 import type { CreateLeaseRequest, Lease } from "../../src/contract/lease";
 import { type Context, type OptionDef, dollars, duration } from "./command";
-import { CliError, EXIT } from "./errors";
+import { readFileSync } from "node:fs";
+import { CliError, EXIT, usageError } from "./errors";
 import { mintLeaseId } from "./keys";
 import type { Progress } from "./output";
 import { probeSsh } from "./ssh";
@@ -21,6 +22,9 @@ export interface AcquireOptions {
   idle?: string;
   releaseAction?: "destroy" | "stop";
   maxPrice?: number;
+  /** A file: cloud-init document or shell script, run by the machine at boot. */
+  userData?: string;
+  tailscale?: boolean;
 }
 
 /** The flags behind AcquireOptions, first `--provider`; `acquire` requires it, `run` only without `--lease`. */
@@ -33,6 +37,8 @@ export const ACQUIRE_OPTIONS: OptionDef[] = [
   { flags: "--idle <duration>", description: "release after this long without use, e.g. 30m", parse: duration },
   { flags: "--release-action <action>", description: "what release does to the machine", choices: ["destroy", "stop"] },
   { flags: "--max-price <dollars>", description: "most the machine may cost per hour, in $ (marketplaces such as vast)", parse: dollars },
+  { flags: "--user-data <file>", description: "a cloud-init document or shell script the machine runs at boot (never stored by the coordinator)" },
+  { flags: "--tailscale", description: "join the team's tailnet at boot, named after the lease (the coordinator's key)" },
   { flags: "--timeout <duration>", description: "how long to wait for the machine", parse: duration, defaultValue: "20m" },
   { flags: "--ssh-wait <duration>", description: "how long to keep trying SSH once it is ready", parse: duration, defaultValue: "30s" },
 ];
@@ -47,7 +53,17 @@ export function leaseRequest(opts: AcquireOptions): Omit<CreateLeaseRequest, "id
     idleTimeout: opts.idle,
     releaseAction: opts.releaseAction,
     maxPricePerHour: opts.maxPrice,
+    userData: opts.userData === undefined ? undefined : readUserData(opts.userData),
+    tailscale: opts.tailscale || undefined,
   };
+}
+
+function readUserData(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw usageError(`--user-data ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
 }
 
 /**

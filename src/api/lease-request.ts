@@ -9,6 +9,8 @@ import type { LeaseRequest } from "../lease/record";
 import { findProviderFactory, providerConfig } from "../providers/registry";
 import type { LeaseSpec, ProviderAdapter } from "../providers/types";
 import { randomString, sha256Hex } from "../ledger/tokens";
+import { composeBootScript, needsCloudInit } from "../boot/compose";
+import { tailscaleSettings } from "../boot/settings";
 import { ApiError, badRequest } from "./errors";
 
 export function newLeaseId(): string {
@@ -41,7 +43,7 @@ export interface NormalizedCreate {
   spec: LeaseSpec;
 }
 
-export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { leaseId: string; owner: string }): NormalizedCreate {
+export async function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { leaseId: string; owner: string }): Promise<NormalizedCreate> {
   const config = loadConfig(env);
   const adapter = adapterForRequest(env, body.provider);
   const caps = adapter.capabilities;
@@ -61,7 +63,10 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { lea
     ackDeadlineMs: boundedDuration("ackDeadline", body.ackDeadline, config.defaultAckDeadlineMs, Math.max(config.maxAckDeadlineMs, config.defaultAckDeadlineMs), config),
     releaseAction,
     maxPricePerHour: body.maxPricePerHour,
+    userData: body.userData === undefined ? undefined : { sha256: await sha256Hex(body.userData), bytes: utf8Bytes(body.userData) },
+    tailscale: body.tailscale || undefined,
   };
+  checkBoot(env, adapter, body);
   for (const field of caps.requires) {
     if (request[field] === undefined) {
       throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
@@ -81,4 +86,29 @@ export function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { lea
 export function requestHash(request: LeaseRequest): Promise<string> {
   const keys = Object.keys(request).sort() as (keyof LeaseRequest)[];
   return sha256Hex(JSON.stringify(keys.map((k) => [k, request[k] ?? null])));
+}
+
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength;
+
+/**
+ * A boot script needs a provider boot hook that takes it (size, cloud-init), and tailscale needs
+ * the operator's key: refused here, before any lease exists. The size is checked on the script
+ * as it will be sent (the tailnet join included, with a real-length key).
+ */
+function checkBoot(env: Env, adapter: ProviderAdapter, body: CreateLeaseRequest): void {
+  if (body.userData === undefined && !body.tailscale) return;
+  const hook = adapter.capabilities.bootHook;
+  if (!hook) throw new ApiError(400, "invalid_for_provider", `${adapter.name} has no boot hook: it cannot run user data or join a tailnet`);
+  if (!hook.cloudInit && needsCloudInit(body.userData)) {
+    throw new ApiError(400, "invalid_for_provider", `${adapter.name} runs shell scripts at boot (${hook.field}), not cloud-init documents`);
+  }
+  const { authKey, tags } = tailscaleSettings(env);
+  if (body.tailscale && !authKey) throw new ApiError(400, "tailscale_not_configured", "this coordinator has no TAILSCALE_AUTHKEY: ask an operator, or lease without tailscale");
+  const script = composeBootScript({
+    userData: body.userData,
+    tailscale: body.tailscale ? { authKey: authKey!, hostname: "x".repeat(40), tags } : undefined,
+    cloudInit: hook.cloudInit,
+  });
+  const bytes = utf8Bytes(script ?? "");
+  if (bytes > hook.maxBytes) throw new ApiError(400, "invalid_for_provider", `${adapter.name} takes at most ${hook.maxBytes} bytes of boot script (${hook.field}); this one is ${bytes}`);
 }

@@ -8,7 +8,8 @@ import type { Principal } from "./auth";
 import { requireAuth } from "./auth";
 import { ApiError } from "./errors";
 
-export const MAX_BODY_BYTES = 16 * 1024;
+/** Room for a lease request carrying up to 48 KiB of user data. */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
 export type AppContext = Context<AppEnv>;

@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   "lease_conflict",
   "invalid_state",
   "invalid_for_provider",
+  "tailscale_not_configured",
   "lease_expired",
   "quota_exceeded",
   "provider_error",

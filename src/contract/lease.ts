@@ -42,6 +42,9 @@ export const SshPublicKey = z
     z.regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]{0,256})?$/),
   );
 
+/** The API body limit leaves room for this much user data (providers may allow less). */
+export const MAX_USER_DATA_CHARS = 48 * 1024;
+
 export const CreateLeaseRequest = z.strictObject({
   /** Client-minted id: the same id with the same request joins the existing lease. */
   id: z.optional(LeaseId),
@@ -56,6 +59,13 @@ export const CreateLeaseRequest = z.strictObject({
   releaseAction: z.optional(ReleaseAction),
   /** Most the machine may cost, in US dollars per hour (marketplaces such as Vast.ai). */
   maxPricePerHour: z.optional(z.number().check(z.positive(), z.lte(1_000))),
+  /**
+   * Boot script: a cloud-init document or a shell script, run by the machine at boot where the
+   * provider has a boot hook. Sent to the provider once; never stored (the lease keeps its hash).
+   */
+  userData: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_USER_DATA_CHARS))),
+  /** Join the team's tailnet at boot (the operator's TAILSCALE_AUTHKEY), hostname = the slug. */
+  tailscale: z.optional(z.boolean()),
 });
 export type CreateLeaseRequest = z.infer<typeof CreateLeaseRequest>;
 
@@ -72,7 +82,14 @@ export const ReleaseRequest = z.strictObject({
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
 export const Endpoint = z.union([
-  z.object({ kind: z.literal("ssh"), host: z.string(), port: z.number(), user: z.string() }),
+  z.object({
+    kind: z.literal("ssh"),
+    host: z.string(),
+    port: z.number(),
+    user: z.string(),
+    /** The machine's name on the team's tailnet (MagicDNS), when the lease joined it. */
+    tailnetHost: z.optional(z.string()),
+  }),
   z.object({
     kind: z.literal("proxy"),
     host: z.string(),
@@ -93,6 +110,9 @@ export const Lease = z.object({
   image: z.optional(z.string()),
   state: LeaseState,
   releaseAction: ReleaseAction,
+  /** What was sent as boot script, by hash and size only. */
+  userData: z.optional(z.object({ sha256: z.string(), bytes: z.number() })),
+  tailscale: z.optional(z.boolean()),
   endReason: z.optional(EndReason),
   failure: z.optional(z.object({ code: z.string(), message: z.string() })),
   /** Present while the machine is reachable (ready, active). */

@@ -35,6 +35,8 @@ export interface CreateInput {
   createPolicy: CreateSettlePolicy;
   /** The client minted the id (and so can retry with it); false when the Worker minted it. */
   idFromClient: boolean;
+  /** The client's boot script: kept in this object's memory until the create, never stored. */
+  userData?: string;
 }
 
 /** `null` is an admin acting on any owner's lease. */
@@ -53,6 +55,11 @@ export class LeaseObject extends DurableObject<Env> {
   private indexing: Promise<void> = Promise.resolve();
   /** The admission decision in progress: creates that join a `requested` lease await it. */
   private admitting?: Promise<LeaseResult>;
+  /**
+   * The client's user data, in memory only: user data never reaches storage, so a create after
+   * this object restarted cannot send it and fails clearly instead (runner.ts bootScriptFor).
+   */
+  private userData?: string;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,6 +77,10 @@ export class LeaseObject extends DurableObject<Env> {
       load: () => this.load(),
       commit: (prev, next, note) => this.commit(prev, next, note),
       forget: () => this.forget(),
+      userData: () => this.userData,
+      forgetUserData: () => {
+        this.userData = undefined;
+      },
     };
   }
 
@@ -230,6 +241,8 @@ export class LeaseObject extends DurableObject<Env> {
       if (existing.owner !== input.owner || existing.requestHash !== input.requestHash) {
         return { ok: false, error: { code: "lease_conflict", message: "a lease with this id exists with a different request", status: 409 } };
       }
+      // The same request (its hash covers the user data's hash): a retry may bring back what a restart lost.
+      this.userData ??= input.userData;
       if (existing.state !== "requested") return { ok: true, value: leaseView(existing), created: false };
       // Joining a lease still being admitted: answer with the admission's outcome, never a 200
       // for a lease that is refused a moment later.
@@ -257,6 +270,7 @@ export class LeaseObject extends DurableObject<Env> {
       pollAt: now + ADMISSION_RETRY_MS,
     };
     this.store.save(rec);
+    this.userData = input.userData;
     this.store.log(now, "state", "requested", `requested ${input.request.provider} by ${input.owner}`);
     this.armAlarm(rec);
     return this.decideAdmission();

@@ -16,6 +16,9 @@ export interface LeaseRequest {
   ackDeadlineMs: number;
   releaseAction: ReleaseAction;
   maxPricePerHour?: number;
+  /** The boot script the client sent, by hash and size: the script itself is never stored. */
+  userData?: { sha256: string; bytes: number };
+  tailscale?: boolean;
 }
 
 /**

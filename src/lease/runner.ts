@@ -2,6 +2,8 @@
 // bracketed the same way: persist the intent, await the provider, RE-LOAD the record (other
 // events ran while we awaited), apply the pure transition, commit.
 
+import { composeBootScript } from "../boot/compose";
+import { tailscaleSettings } from "../boot/settings";
 import { loadConfig } from "../config";
 import { admit as admitInIndex, recordUnresolvedCreate } from "../ledger/leases";
 import { redact } from "../providers/http";
@@ -21,6 +23,9 @@ export interface RunnerHost {
   commit(prev: LeaseRecord, next: LeaseRecord, note?: string): void;
   /** Forgets a lease that was never admitted. */
   forget(): void;
+  /** The client's user data, held in memory until the create (never stored). */
+  userData(): string | undefined;
+  forgetUserData(): void;
 }
 
 export function leaseSpec(rec: LeaseRecord, deploymentId: string): LeaseSpec {
@@ -116,8 +121,17 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       const started = t.startAttempt(rec, now);
       host.commit(rec, started, `create attempt ${started.op!.attempts}`);
       const attempt = { handle: rec.handle, number: started.op!.attempts, firstAt: started.op!.firstAt };
-      await bracket(host, () => adapterFor(host, rec, "create").create(spec, attempt), t.resourceFound, t.createFailed, (v, isError) =>
-        isError ? errorNote("create")(v, true) : `created resource ${(v as { id?: string }).id ?? "(id pending)"}`,
+      await bracket(
+        host,
+        async () => {
+          const adapter = adapterFor(host, rec, "create");
+          const ref = await adapter.create({ ...spec, bootScript: bootScriptFor(host, rec, adapter) }, attempt);
+          host.forgetUserData(); // the machine has it now; nothing else needs it
+          return ref;
+        },
+        t.resourceFound,
+        t.createFailed,
+        (v, isError) => (isError ? errorNote("create")(v, true) : `created resource ${(v as { id?: string }).id ?? "(id pending)"}`),
       );
       return;
     }
@@ -197,4 +211,25 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
 function describeInspect(v: { status: { phase: string; detail: string }; routeReady: boolean }): string {
   const route = v.status.phase === "running" ? (v.routeReady ? ", route answers" : ", route not answering yet") : "";
   return `provider reports ${v.status.phase} (${v.status.detail})${route}`;
+}
+
+/**
+ * The boot script for the create, composed in memory from the client's user data and the
+ * operator's Tailscale key. A lease whose user data was lost with a restart fails (definitely:
+ * nothing was created) rather than booting a machine without what the client asked it to run.
+ */
+function bootScriptFor(host: RunnerHost, rec: LeaseRecord, adapter: ProviderAdapter): string | undefined {
+  const { userData: recorded, tailscale } = rec.request;
+  if (!recorded && !tailscale) return undefined;
+  const userData = host.userData();
+  if (recorded && userData === undefined) {
+    throw new ProviderError("definite", "the lease's user data is gone (the coordinator restarted before the machine was created, and user data is never stored): create the lease again");
+  }
+  const { authKey, tags } = tailscaleSettings(host.env);
+  if (tailscale && !authKey) throw new ProviderError("definite", "TAILSCALE_AUTHKEY is no longer configured on this coordinator");
+  return composeBootScript({
+    userData,
+    tailscale: tailscale ? { authKey: authKey!, hostname: rec.slug, tags } : undefined,
+    cloudInit: adapter.capabilities.bootHook?.cloudInit ?? false,
+  });
 }

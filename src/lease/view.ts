@@ -20,9 +20,12 @@ export function leaseView(rec: LeaseRecord): Lease {
     image: rec.request.image,
     state: rec.state,
     releaseAction: rec.releaseAction,
+    userData: rec.request.userData,
+    tailscale: rec.request.tailscale,
     endReason: rec.endReason,
     failure: rec.failure,
-    endpoint: reachable ? rec.endpoint : undefined,
+    // A lease that joined the tailnet is also reachable by its slug there (MagicDNS).
+    endpoint: reachable && rec.endpoint ? (rec.request.tailscale && rec.endpoint.kind === "ssh" ? { ...rec.endpoint, tailnetHost: rec.slug } : rec.endpoint) : undefined,
     resourceId: rec.resource?.id,
     createdAt: iso(rec.createdAt)!,
     readyAt: iso(rec.readyAt),

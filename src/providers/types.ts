@@ -62,6 +62,11 @@ export interface ProviderCapabilities {
   /** A stopped (parked) machine still bills, e.g. for its disk: said wherever `stop` is chosen. */
   stoppedBills: boolean;
   /**
+   * Where a boot script goes (Lambda `user_data`, Vast `onstart`) and how large it may be;
+   * absent: the provider has no boot hook, and user data or tailscale are refused at create.
+   */
+  bootHook?: { field: string; maxBytes: number; cloudInit: boolean };
+  /**
    * How long a resume may wait for its machine (Vast waits for its GPU, possibly forever); past
    * it the lease stops the machine again and stays parked, with the failure. Absent: no bound
    * but the provisioning timeout.
@@ -90,6 +95,8 @@ export interface LeaseSpec {
   ttlMs?: number;
   /** Most the lease may cost per hour, in dollars (marketplaces: Vast). */
   maxPricePerHour?: number;
+  /** create only: the composed boot script for the provider's boot hook. Never stored or logged. */
+  bootScript?: string;
 }
 
 /**

@@ -96,6 +96,16 @@ describe("crabbox run against the local stack", () => {
     expect(await live("vast")).toEqual([]);
   });
 
+  it("a boot script given with --user-data runs before the machine is ready; its marker is there over SSH", async () => {
+    const script = join(tree, "..", "boot.sh");
+    writeFileSync(script, "#!/bin/sh\necho booted-by-user-data > \"$HOME/booted\"\n");
+    const res = await crabbox(["run", "--provider", "lambda", "--user-data", script, "--no-sync", "--", "sh", "-c", 'cat "$HOME/booted"']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe("booted-by-user-data\n");
+    rmSync(script, { force: true });
+    expect(await live("lambda")).toEqual([]);
+  });
+
   it("SIGTERM during the remote command stops it and releases the lease", async () => {
     const { child, done } = startCli(["run", "--provider", "lambda", "--no-sync", "--", "sh", "-c", "echo started; sleep 60"], { configDir, env: env() });
     let stdout = "";

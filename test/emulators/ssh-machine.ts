@@ -1,7 +1,8 @@
 // A real SSH server standing in for a leased machine (shared by every provider emulator):
 // publickey auth only, for exactly one user and the given authorized keys; exec and shell run
 // real /bin/sh processes in a private home directory. Built on the `ssh2` npm server.
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { ChildProcess } from "node:child_process";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -27,7 +28,16 @@ export interface SshMachineOptions {
   authorizedKeys: string[] | (() => string[]);
   /** OpenSSH private host key; a fresh ed25519 key when absent (see keys.ts). */
   hostKey?: string;
+  /**
+   * The boot script the provider delivered (Lambda user_data, Vast onstart): run once in the
+   * machine's home, as its user, before the SSH server listens, like a boot that finishes
+   * before sshd answers. A cloud-init document (or a MIME multi-part) is kept in the home as
+   * `.cloud-init-user-data` and not run. ASSUMPTION: the emulators run no cloud-init.
+   */
+  bootScript?: string;
 }
+
+const BOOT_SCRIPT_TIMEOUT_MS = 30_000;
 
 export interface SshMachine {
   host: string;
@@ -64,6 +74,7 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
   const hostParsed = Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey;
   const hostPublicKey = `${hostParsed.type} ${hostParsed.getPublicSSH().toString("base64")}`;
   const home = await mkdtemp(join(tmpdir(), "crabbox-machine-"));
+  if (options.bootScript !== undefined) await runBootScript(options.bootScript, home, options.user);
   const children = new Set<ChildProcess>();
   const connections = new Set<Connection>();
   let accepted = 0;
@@ -113,4 +124,24 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
     return closing;
   };
   return { host: options.host, port, hostPublicKey, connectionsAccepted: () => accepted, close };
+}
+
+async function runBootScript(script: string, home: string, user: string): Promise<void> {
+  if (/^(#cloud-config|Content-Type: multipart)/.test(script)) {
+    await writeFile(join(home, ".cloud-init-user-data"), script);
+    return;
+  }
+  const path = join(home, ".boot-script");
+  await writeFile(path, script, { mode: 0o700 });
+  await new Promise<void>((done) => {
+    const env = { HOME: home, USER: user, LOGNAME: user, PATH: "/usr/local/bin:/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv;
+    const child = spawn("/bin/sh", [path], { cwd: home, env, stdio: "ignore" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), BOOT_SCRIPT_TIMEOUT_MS);
+    // A failing boot script does not stop the machine from booting (cloud-init's way too).
+    child.once("close", () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.once("error", () => done());
+  });
 }

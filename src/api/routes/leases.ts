@@ -66,7 +66,7 @@ export const leaseRoutes = [
     errors: [400, 401, 409, 413, 415, 429],
     handler: async (c, { body }) => {
       const id = body.id ?? newLeaseId();
-      const { request, adapter, spec } = normalizeCreate(c.env, body, { leaseId: id, owner: me(c) });
+      const { request, adapter, spec } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) });
       const caps = adapter.capabilities;
       const result = await leaseStub(c.env, id).create({
         id,
@@ -77,6 +77,8 @@ export const leaseRoutes = [
         requestHash: await requestHash(request),
         createPolicy: { settleMs: caps.createSettleMs, idempotent: caps.idempotentCreate },
         idFromClient: body.id !== undefined,
+        // Held in the lease object's memory until its create, never written anywhere.
+        userData: body.userData,
       });
       return answer(c, result, result.ok && result.created ? 201 : 200);
     },

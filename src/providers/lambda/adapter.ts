@@ -34,6 +34,8 @@ export const LAMBDA_CAPABILITIES: ProviderCapabilities = {
   idempotentCreate: false,
   ownership: "marker",
   stoppedBills: false,
+  // InstanceLaunchRequest.user_data: cloud-init user-data, "cannot exceed 1MB" (openapi-1.8.3.json).
+  bootHook: { field: "user_data", maxBytes: 1_000_000, cloudInit: true },
   resume: false,
   requires: ["type", "region"],
   keyHandling: "key_object",
@@ -204,6 +206,7 @@ export class LambdaAdapter implements ProviderAdapter {
       tags: markerTags(spec.deploymentId, spec.leaseId),
       ...(image ? { image: IMAGE_ID.test(image) ? { id: image } : { family: image } } : {}),
       ...(ruleset ? { firewall_rulesets: [{ id: ruleset }] } : {}),
+      ...(spec.bootScript ? { user_data: spec.bootScript } : {}),
     };
   }
 

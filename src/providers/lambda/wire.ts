@@ -120,7 +120,8 @@ export const ImageSpecification = z.union([z.object({ id: z.string() }), z.objec
 
 /**
  * `InstanceLaunchRequest`. `region_name` is a string (1.10.0) rather than 1.8.3's closed enum.
- * `ssh_key_names` must hold exactly one name. `user_data` is never sent by crabbox.
+ * `ssh_key_names` must hold exactly one name. `user_data` (1.8.3; absent from the 1.10.0
+ * mirror) carries the lease's boot script, at most 1 MB.
  */
 export const LaunchRequest = z.object({
   region_name: z.string().check(z.minLength(1)),
@@ -130,6 +131,7 @@ export const LaunchRequest = z.object({
   image: z.optional(ImageSpecification),
   tags: z.optional(z.array(RequestedTagEntry)),
   firewall_rulesets: z.optional(z.array(z.object({ id: z.string() }))),
+  user_data: z.optional(z.string().check(z.maxLength(1_000_000))),
 });
 
 /** `InstanceTerminateRequest`. */

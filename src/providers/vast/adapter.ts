@@ -37,6 +37,8 @@ export const VAST_CAPABILITIES: ProviderCapabilities = {
   ownership: "marker",
   // "Stopped instances continue incurring storage charges" (docs: manage-instances).
   stoppedBills: true,
+  // `onstart`: shell commands run after Vast's entrypoint, "limited to 4048 characters" (docs: Key Quirks).
+  bootHook: { field: "onstart", maxBytes: 4048, cloudInit: false },
   resume: true,
   requires: ["type"],
   keyHandling: "instance_key",
@@ -270,6 +272,7 @@ export class VastAdapter implements ProviderAdapter {
       label: handle,
       runtype: "ssh_direct",
       cancel_unavail: true,
+      ...(spec.bootScript ? { onstart: spec.bootScript } : {}),
     };
   }
 

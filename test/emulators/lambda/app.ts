@@ -122,6 +122,7 @@ function apiRoutes({ state }: LambdaAppOptions): Hono<{ Bindings: HttpBindings }
       sshKeyName: req.ssh_key_names[0]!,
       authorizedKey: state.keyByName(req.ssh_key_names[0]!)!.publicKey,
       tags: req.tags ?? [],
+      userData: req.user_data,
     });
     return dataResponse({ instance_ids: [rec.id] });
   });

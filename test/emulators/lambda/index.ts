@@ -28,7 +28,7 @@ export interface LambdaEmulatorState {
   sshKeys: { id: string; name: string; public_key: string }[];
   requests: RequestLogEntry[];
   /** Each instance's SSH address; `listening` only while it is active (or unhealthy). */
-  machines: { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number }[];
+  machines: { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number; userData?: string }[];
   config: LambdaConfig;
 }
 

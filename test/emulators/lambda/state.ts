@@ -66,6 +66,8 @@ export interface InstanceRecord {
   sshKeyName: string;
   /** The key as registered at launch: deleting the key object later does not reach the machine. */
   authorizedKey: string;
+  /** What the launch sent as `user_data` (run at boot; readable through the control plane). */
+  userData?: string;
   tags: Tag[];
   /** Loopback address its SSH server listens on; published as `ip` once active. */
   address: string;
@@ -153,6 +155,7 @@ export function createLambdaState(options: LambdaStateOptions) {
       port: options.sshPort,
       user: LAMBDA_SSH_USER,
       authorizedKeys: [rec.authorizedKey],
+      bootScript: rec.userData,
     }).then(
       async (machine) => {
         rec.starting = undefined;
@@ -232,7 +235,7 @@ export function createLambdaState(options: LambdaStateOptions) {
       return visible().filter(({ rec }) => rec.terminatedAt === undefined).length;
     },
 
-    launch(spec: Pick<InstanceRecord, "name" | "hostname" | "region" | "typeName" | "sshKeyName" | "authorizedKey" | "tags">): InstanceRecord {
+    launch(spec: Pick<InstanceRecord, "name" | "hostname" | "region" | "typeName" | "sshKeyName" | "authorizedKey" | "tags" | "userData">): InstanceRecord {
       const region = (config.capacity[spec.region] ??= {});
       region[spec.typeName] = (region[spec.typeName] ?? 0) - 1;
       privateCounter++;
@@ -288,7 +291,7 @@ export function createLambdaState(options: LambdaStateOptions) {
     },
 
     /** Where each instance's SSH server is (or will be) and whether it listens right now. */
-    machines(): { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number }[] {
+    machines(): { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number; userData?: string }[] {
       return visible().map(({ rec }) => ({
         id: rec.id,
         host: rec.address,
@@ -297,6 +300,7 @@ export function createLambdaState(options: LambdaStateOptions) {
         activeAt: rec.activeAt,
         terminatedAt: rec.terminatedAt,
         connections: rec.machine?.connectionsAccepted() ?? 0,
+        userData: rec.userData,
       }));
     },
 

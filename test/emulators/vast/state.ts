@@ -143,6 +143,8 @@ export function createVastState(options: VastStateOptions) {
       user: VAST_SSH_USER,
       // Attached keys change while the machine runs: read them at every login.
       authorizedKeys: () => rec.keys.map((k) => k.public_key),
+      // `onstart` runs after Vast's entrypoint, at every start (docs: creating-instances-with-api).
+      bootScript: rec.onstart ?? undefined,
     }).then(
       async (machine) => {
         rec.starting = undefined;
