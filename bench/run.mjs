@@ -10,11 +10,12 @@ import { formatTable, rowsFor } from "./lib/report.mjs";
 import { startBenchStack } from "./lib/stack.mjs";
 import { measureLifecycle } from "./sections/lifecycle.mjs";
 import { measureAccountLimits } from "./sections/limits.mjs";
+import { measureRun } from "./sections/run.mjs";
 import { measureBundle, measureCliColdStart } from "./sections/startup.mjs";
 import { combineSweepSeries, measureSweep } from "./sections/sweep.mjs";
 import { addStoredLeases, countIndexedLeases, touchVsFloor } from "./sections/touch.mjs";
 
-const SECTIONS = ["startup", "touch", "lifecycle", "growth", "sweep", "limits"];
+const SECTIONS = ["startup", "touch", "lifecycle", "run", "growth", "sweep", "limits"];
 const SWEEP_SOURCE = "src/sweep/orphans.ts";
 const PLANS = {
   full: {
@@ -29,6 +30,7 @@ const PLANS = {
     sweep: { sizes: [1_000, 5_000, 10_000], repeats: 3, series: 3 },
     // 50 launches at Lambda's one per 12 s take about ten minutes: the slowest section by far.
     limits: { creates: 50, storm: 10 },
+    run: { runs: 5 },
   },
   quick: {
     cliRuns: 10,
@@ -39,6 +41,7 @@ const PLANS = {
     lifecycle: { count: 50, concurrency: 25 },
     sweep: { sizes: [500, 1_000, 2_000], repeats: 1, series: 1 },
     limits: { creates: 6, storm: 4 },
+    run: { runs: 2 },
   },
 };
 
@@ -71,7 +74,7 @@ if (only.has("startup")) {
   results.startup = { bundle: await measureBundle({ logDir }), cli: await measureCliColdStart({ logDir, runs: plan.cliRuns }) };
 }
 
-const needsStack = ["touch", "lifecycle", "growth"].some((s) => only.has(s));
+const needsStack = ["touch", "lifecycle", "run", "growth"].some((s) => only.has(s));
 if (needsStack) {
   progress("starting the Lambda emulator and wrangler dev");
   const stack = await startBenchStack({ logDir, stateRoot: flags["state-root"] });
@@ -89,6 +92,11 @@ if (needsStack) {
       progress(`lifecycle: ${plan.lifecycle.count} leases, ${plan.lifecycle.concurrency} at a time`);
       results.lifecycle = await measureLifecycle({ api, emulator: stack.emulator, ...plan.lifecycle });
       stored += plan.lifecycle.count;
+    }
+    if (only.has("run")) {
+      progress(`run: crabbox run ${plan.run.runs} times (acquire over boot, no-op command), a 1,000-file sync`);
+      results.run = await measureRun({ url: stack.url, token: stack.token, emulator: stack.emulator, ...plan.run });
+      stored += plan.run.runs + 1;
     }
     const active = [first];
     if (only.has("touch")) {

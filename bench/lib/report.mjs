@@ -16,7 +16,7 @@ export const STORM_RELEASE_GOAL_MS = 60_000;
 export function rowsFor(results) {
   const rows = [];
   const add = (section, figure, cells = {}) => rows.push({ section, figure, ...cells });
-  const { startup, touch, growth, lifecycle, sweep, limits } = results;
+  const { startup, touch, growth, lifecycle, sweep, limits, run } = results;
 
   if (startup?.bundle) {
     const b = startup.bundle;
@@ -78,6 +78,12 @@ export function rowsFor(results) {
     line("release → released", p.releaseToReleased);
     add("lifecycle", `${lifecycle.count} lifecycles, ${lifecycle.concurrency} at a time`, { median: `${lifecycle.perSecond.toFixed(1)}/s`, p99: `wall ${(lifecycle.wallMs / 1000).toFixed(1)} s` });
     add("lifecycle", "leases/machines/keys left behind", { median: String(lifecycle.leftBehindCount), goal: "0", kind: "count", ok: lifecycle.leftBehindCount === 0 });
+  }
+  if (run) {
+    add("run", `acquire wall − emulator boot (${run.bootMs} ms)`, { median: ms(run.acquireOverBoot.median), p99: `max ${ms(run.acquireOverBoot.max)}` });
+    add("run", "no-op remote command (`true`)", { median: ms(run.noopCommand.median), p99: ms(run.noopCommand.p99), floor: ms(run.sshFloor.median), ratio: x(run.noopCommand.median / run.sshFloor.median) });
+    add("run", `sync of a ${run.syncFirst.files.toLocaleString("en")}-file tree`, { median: ms(run.syncFirst.ms), p99: `${run.syncFirst.filesTransferred} files sent` });
+    add("run", "  again, nothing changed", { median: ms(run.syncUnchanged.ms), p99: `${run.syncUnchanged.filesTransferred} files sent` });
   }
   if (sweep?.skipped) add("sweep", "orphan sweep", { median: "skipped", p99: sweep.skipped });
   if (sweep?.points) {
