@@ -52,3 +52,36 @@ export async function serveEmulator(app: FetchApp, port: number, reservation: Po
     },
   };
 }
+
+/** The control plane's forceStatus: one of `allowed`, on a resource that exists. */
+export function forceStatusOf<R, S extends string>(allowed: readonly S[], lookup: (id: string) => R | undefined, force: (rec: R, status: S) => Promise<void>) {
+  return async (id: string, status: unknown): Promise<string | undefined> => {
+    if (!(allowed as readonly unknown[]).includes(status)) return `status must be one of ${allowed.join(", ")}`;
+    const rec = lookup(id);
+    if (!rec) return "not_found";
+    await force(rec, status as S);
+    return undefined;
+  };
+}
+
+/** The in-process handle tests hold: configure() throws where the control plane answers 400. */
+export function emulatorHandle<C, St>(served: { url: string; port: number; close(): Promise<void> }, sshPort: number, parts: {
+  faults: FaultStore;
+  reset(): Promise<void>;
+  state(): St;
+  configure(patch: unknown): string | undefined;
+}) {
+  return {
+    url: served.url,
+    port: served.port,
+    sshPort,
+    faults: parts.faults,
+    reset: parts.reset,
+    state: parts.state,
+    configure(partial: Partial<C>): void {
+      const problem = parts.configure(partial);
+      if (problem) throw new Error(`configure: ${problem}`);
+    },
+    close: served.close,
+  };
+}

@@ -1,7 +1,7 @@
 // startFalEmulator(): the fal Compute emulator on 127.0.0.1 (API under /v1 + /_emulator control
 // plane), its machines' shared SSH port, and the in-process handle tests use to drive it.
 import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
-import { emulatorControls, serveEmulator } from "../kernel.ts";
+import { emulatorControls, emulatorHandle, forceStatusOf, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createFalApp } from "./app.ts";
 import { DEFAULT_CONFIG, STATUSES, createFalState, type FalConfig } from "./state.ts";
@@ -65,28 +65,9 @@ export async function startFalEmulator(options: FalEmulatorOptions): Promise<Fal
       state: snapshot,
       configure,
       faults,
-      async forceStatus(id, status) {
-        if (!(STATUSES as readonly unknown[]).includes(status)) return `status must be one of ${STATUSES.join(", ")}`;
-        const rec = state.get(String(id));
-        if (!rec) return "not_found";
-        await state.force(rec, status as (typeof STATUSES)[number]);
-        return undefined;
-      },
+      forceStatus: forceStatusOf(STATUSES, (id) => state.get(id), (rec, status) => state.force(rec, status)),
     },
   });
   const served = await serveEmulator(app, port, reservation, () => state.reset());
-  return {
-    url: served.url,
-    apiBase: `${served.url}/v1`,
-    port: served.port,
-    sshPort: reservation.port,
-    faults,
-    reset,
-    state: snapshot,
-    configure(partial) {
-      const problem = configure(partial);
-      if (problem) throw new Error(problem);
-    },
-    close: served.close,
-  };
+  return { ...emulatorHandle<FalConfig, ReturnType<typeof snapshot>>(served, reservation.port, { faults, reset, state: snapshot, configure }), apiBase: `${served.url}/v1` };
 }

@@ -1,7 +1,7 @@
 // startVastEmulator(): the Vast.ai emulator on 127.0.0.1 (API + /_emulator control plane), its
 // machines' shared SSH port, and the in-process handle tests use to drive it.
 import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
-import { emulatorControls, serveEmulator } from "../kernel.ts";
+import { emulatorControls, emulatorHandle, forceStatusOf, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createVastApp } from "./app.ts";
 import { DEFAULT_CONFIG, FORCEABLE, createVastState, type OfferRecord, type VastConfig } from "./state.ts";
@@ -98,28 +98,10 @@ export async function startVastEmulator(options: VastEmulatorOptions): Promise<V
       state: snapshot,
       configure,
       faults,
-      async forceStatus(id, status) {
-        if (!(FORCEABLE as readonly unknown[]).includes(status)) return `status must be one of ${FORCEABLE.join(", ")}`;
-        const rec = state.get(Number(id));
-        if (!rec) return "not_found";
-        await state.force(rec, status as (typeof FORCEABLE)[number]);
-        return undefined;
-      },
+      forceStatus: forceStatusOf(FORCEABLE, (id) => state.get(Number(id)), (rec, status) => state.force(rec, status)),
     },
   });
 
   const served = await serveEmulator(app, port, reservation, () => state.reset());
-  return {
-    url: served.url,
-    port: served.port,
-    sshPort: reservation.port,
-    faults,
-    reset,
-    state: snapshot,
-    configure(partial) {
-      const problem = configure(partial);
-      if (problem) throw new Error(problem);
-    },
-    close: served.close,
-  };
+  return emulatorHandle<VastConfig, Promise<VastEmulatorState>>(served, reservation.port, { faults, reset, state: snapshot, configure });
 }
