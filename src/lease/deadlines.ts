@@ -61,8 +61,10 @@ export function deadlines(rec: LeaseRecord): Deadlines {
     case "active":
       return { ttl, idle: rec.lastTouchAt + rec.idleTimeoutMs };
     case "parked":
-      // The TTL is a hard end for the machine whatever the release action (DESIGN.md "Stop").
-      return { ttl, retention: rec.retainUntil };
+      // The TTL is a hard end whatever the release action (DESIGN.md "Stop"). Where a stopped
+      // machine costs nothing (stopIsFree) the parked lease is held by its retention alone; it
+      // still cannot be resumed past its TTL (transitions.requestResume).
+      return rec.stopIsFree ? { retention: rec.retainUntil } : { ttl, retention: rec.retainUntil };
     default:
       return {};
   }

@@ -37,6 +37,8 @@ export interface CreateInput {
   idFromClient: boolean;
   /** The client's boot script: kept in this object's memory until the create, never stored. */
   userData?: string;
+  /** See LeaseRecord.stopIsFree. */
+  stopIsFree?: boolean;
 }
 
 /** `null` is an admin acting on any owner's lease. */
@@ -261,6 +263,7 @@ export class LeaseObject extends DurableObject<Env> {
       handle: input.handle,
       createPolicy: input.createPolicy,
       idFromClient: input.idFromClient,
+      stopIsFree: input.stopIsFree,
       state: "requested",
       createdAt: now,
       lastTouchAt: now,

@@ -73,6 +73,13 @@ export interface LeaseRecord {
   releaseAction: ReleaseAction;
   /** The provider's idempotency handle for this lease: also its ownership marker. */
   handle: string;
+  /**
+   * The lease's release action is stop and a stopped machine of this provider costs nothing
+   * (Coder): the recorded stop is then followed at the TTL and in a failed create's rollback too
+   * (the lease parks, is never resumed past its TTL, and its retention ends it) rather than
+   * destroying a workspace's disk. Where a stop still bills, those paths destroy.
+   */
+  stopIsFree?: boolean;
   /** False when the Worker minted the id: then no client can retry with it. */
   idFromClient?: boolean;
   /** Absent on records written before it existed: the machine then uses the default policy. */

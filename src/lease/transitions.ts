@@ -3,7 +3,7 @@
 
 import type { EndReason } from "../contract/lease";
 import type { ProviderErrorKind, ReleaseAction, ReleaseStep, ResourceRef, ResourceStatus, RecoverResult } from "../providers/types";
-import { backoffMs, deadlines, GONE_RECHECK_MS, HEALTH_POLL_MS, pollDelayMs, RELEASE_RETRY_MAX_MS, SETTLE_LOOK_MS } from "./deadlines";
+import { backoffMs, GONE_RECHECK_MS, HEALTH_POLL_MS, pollDelayMs, RELEASE_RETRY_MAX_MS, SETTLE_LOOK_MS } from "./deadlines";
 import { isTerminal, type CreateSettlePolicy, type LeaseRecord, type Operation } from "./record";
 
 /** A create that keeps coming back ambiguous-then-absent is given up after this many tries. */
@@ -103,8 +103,9 @@ export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOpti
 }
 
 /**
- * A passed deadline ends the lease. Only idle and a user's own release may park a machine:
- * a missed acknowledgement means it was never used, and TTL and retention are hard ends.
+ * A passed deadline ends the lease. Only idle and a user's own release may park a machine (and
+ * the TTL, where a stopped machine costs nothing: stopIsFree): a missed acknowledgement means it
+ * was never used, and retention is a hard end.
  */
 export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseRecord {
   if (reason === "resume_failed") {
@@ -112,7 +113,7 @@ export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseR
     const failure = { code: "resume_timeout", message: "the machine did not come back within the resume deadline; it stays parked" };
     return beginRelease(rec, now, { reason, action: "stop", failure });
   }
-  const mayPark = reason === "idle_timeout";
+  const mayPark = reason === "idle_timeout" || (reason === "ttl_expired" && rec.stopIsFree === true);
   const failure = reason === "provisioning_failed" ? { code: "provisioning_timeout", message: "the machine did not become ready in time" } : undefined;
   return beginRelease(rec, now, { reason, action: mayPark ? rec.releaseAction : "destroy", failure });
 }
@@ -219,7 +220,8 @@ export function inspected(rec: LeaseRecord, now: number, status: ResourceStatus,
     if (status.phase === "failed" || status.phase === "gone" || status.phase === "terminating") {
       return beginRelease(fresh, now, {
         reason: "provisioning_failed",
-        action: "destroy",
+        // A failed create's rollback follows a free stop (Coder: keep the disk); else destroy.
+        action: status.phase === "failed" && rec.stopIsFree ? "stop" : "destroy",
         failure: { code: `machine_${status.phase}`, message: status.detail },
         settle: status.phase === "gone",
       });
@@ -292,8 +294,7 @@ export function touch(rec: LeaseRecord, now: number, idleTimeoutMs?: number): Le
 /** `timeoutMs`: the provider's resume deadline (capabilities.resumeTimeoutMs), if it has one. */
 export function requestResume(rec: LeaseRecord, now: number, timeoutMs?: number): LeaseRecord {
   if (rec.state !== "parked") throw new TransitionError("invalid_state", `lease is ${rec.state}; only a parked lease can be resumed`);
-  const ttl = deadlines(rec).ttl;
-  if (ttl !== undefined && ttl <= now) throw new TransitionError("lease_expired", "the lease's TTL has passed; its machine is being destroyed");
+  if (rec.createdAt + rec.request.ttlMs <= now) throw new TransitionError("lease_expired", "the lease's TTL has passed: its machine can no longer be resumed");
   return {
     ...rec,
     state: "provisioning",

@@ -79,6 +79,7 @@ export const leaseRoutes = [
         idFromClient: body.id !== undefined,
         // Held in the lease object's memory until its create, never written anywhere.
         userData: body.userData,
+        stopIsFree: request.releaseAction === "stop" && !caps.stoppedBills,
       });
       return answer(c, result, result.ok && result.created ? 201 : 200);
     },
