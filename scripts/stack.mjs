@@ -139,6 +139,7 @@ export async function startStack(options = {}) {
   const realLambda = Boolean(devVars.LAMBDA_API_KEY);
   const realVast = Boolean(devVars.VAST_API_KEY);
   const realFal = Boolean(devVars.FAL_KEY);
+  const realCoder = Boolean(devVars.CODER_URL && devVars.CODER_SESSION_TOKEN);
   const adminToken = devVars.CRABBOX_ADMIN_TOKEN || `crabbox-admin-${randomBytes(24).toString("hex")}`;
   const url = `http://${HOST}:${port}`;
   await assertPortFree(port);
@@ -171,7 +172,7 @@ export async function startStack(options = {}) {
       onLine: (source, line) => line.startsWith("{") || onOutput(source, line),
     });
     running.push(emulators);
-    const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}, vast: {url: string, sshPort: number, apiKey: string}, fal: {url: string, apiBase: string, sshPort: number, apiKey: string}}} */ (await emulatorInfo(emulators));
+    const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}, vast: {url: string, sshPort: number, apiKey: string}, fal: {url: string, apiBase: string, sshPort: number, apiKey: string}, coder: {url: string, sshPort: number, apiKey: string, template: string}}} */ (await emulatorInfo(emulators));
     if (options.capacity) await configureEmulator(emulator.lambda.url, { capacity: options.capacity });
 
     /** @type {Record<string, string>} */
@@ -186,6 +187,7 @@ export async function startStack(options = {}) {
     // Each provider switches to its real API on its own when .dev.vars holds its credential.
     if (!realVast) Object.assign(vars, { VAST_BASE_URL: emulator.vast.url, VAST_API_KEY: emulator.vast.apiKey });
     if (!realFal) Object.assign(vars, { FAL_BASE_URL: emulator.fal.apiBase, FAL_KEY: emulator.fal.apiKey, FAL_SSH_PORT: String(emulator.fal.sshPort) });
+    if (!realCoder) Object.assign(vars, { CODER_URL: emulator.coder.url, CODER_SESSION_TOKEN: emulator.coder.apiKey, CODER_TEMPLATE: emulator.coder.template });
     if (!devVars.CRABBOX_ADMIN_TOKEN) vars.CRABBOX_ADMIN_TOKEN = adminToken;
     if (ackDeadline) vars.DEFAULT_ACK_DEADLINE = ackDeadline;
 
@@ -208,7 +210,7 @@ export async function startStack(options = {}) {
     const adminTokenFromDevVars = Boolean(devVars.CRABBOX_ADMIN_TOKEN);
     // The group of npm → wrangler → workerd (its leader's pid): the bench finds workerd in it to read its CPU time.
     const wranglerPgid = /** @type {number} */ (wrangler.child.pid);
-    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, emulator, wranglerPgid, stop };
+    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, realCoder, emulator, wranglerPgid, stop };
   } catch (err) {
     await stop();
     throw err;

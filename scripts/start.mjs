@@ -1,7 +1,8 @@
 // `npm start`: the whole thing locally (coordinator on workerd with local DO and D1, emulated
 // clouds with real SSH machines, a dev token), and how to point the CLI at it. Ctrl-C stops all.
 // Env: CRABBOX_PORT (8787), CRABBOX_EMULATOR_PORT, CRABBOX_ACK_DEADLINE. Real credentials in
-// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY, FAL_KEY) switch that provider to its real API.
+// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY, FAL_KEY, CODER_URL + CODER_SESSION_TOKEN) switch
+// that provider to its real API.
 import { rm } from "node:fs/promises";
 import { startStack, writeStackFile } from "./stack.mjs";
 
@@ -21,6 +22,9 @@ function describe(stack, stackFile) {
   const fal = stack.realFal
     ? "fal: REAL API (FAL_KEY from .dev.vars) — instances bill your account"
     : `fal: emulator at ${stack.emulator.fal.apiBase} (machines on 127.12.x.y, SSH port ${stack.emulator.fal.sshPort}, user ubuntu)`;
+  const coder = stack.realCoder
+    ? "Coder: REAL deployment (CODER_URL from .dev.vars)"
+    : `Coder: emulator at ${stack.emulator.coder.url} (template docker-dev)`;
   return [
     "",
     "crabbox is running",
@@ -30,6 +34,7 @@ function describe(stack, stackFile) {
     `  ${lambda}`,
     `  ${vast}`,
     `  ${fal}`,
+    `  ${coder}`,
     `  written to    ${stackFile}`,
     "",
     "Point the CLI at it:",
@@ -37,6 +42,13 @@ function describe(stack, stackFile) {
     "  npx crabbox acquire --provider lambda",
     "  npx crabbox acquire --provider vast     # type 1x_RTX_4090 by default",
     "  npx crabbox acquire --provider fal      # gpu_1x_h100_sxm5 by default",
+    ...(stack.realCoder
+      ? []
+      : [
+          "  # Coder workspaces are reached through the client's `coder` CLI; the emulator's stand-in:",
+          `  export PATH="$PWD/test/emulators/coder/bin:$PATH" CODER_URL=${stack.emulator.coder.url} CODER_SESSION_TOKEN=coder-user-dev`,
+          "  npx crabbox acquire --provider coder",
+        ]),
     "",
     "Or talk to the API directly:",
     `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,

@@ -34,6 +34,11 @@ function sanitise(text: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
+/** A short, stable fingerprint of a deployment id, for names too short to carry the id itself. */
+export function deploymentHash(deploymentId: string, chars: number): string {
+  return fnv1a32(deploymentId).toString(16).padStart(8, "0").slice(0, chars);
+}
+
 /** FNV-1a, 32 bit: a stable, synchronous fingerprint (not a security boundary). */
 function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;

@@ -4,6 +4,7 @@
 import type { PacingPriority } from "../pacing/gcra";
 import { createPacer, pacingEnabled } from "../pacing/pacer";
 import { lambdaProvider } from "./lambda";
+import { coderProvider } from "./coder";
 import { falProvider } from "./fal";
 import { vastProvider } from "./vast";
 import type { ProviderAdapter, ProviderCapabilities, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
@@ -16,7 +17,7 @@ export function registerProviderFactory(factory: ProviderFactory): void {
   for (const name of [factory.name, ...(factory.aliases ?? [])]) FACTORIES.set(name, factory);
 }
 
-for (const factory of [lambdaProvider, vastProvider, falProvider]) registerProviderFactory(factory);
+for (const factory of [lambdaProvider, vastProvider, falProvider, coderProvider]) registerProviderFactory(factory);
 
 export function providerFactories(): ProviderFactory[] {
   return [...new Set(FACTORIES.values())];

@@ -148,6 +148,31 @@ describe("crabbox CLI against the local stack", () => {
     expect(fal.instances).toEqual([]);
   });
 
+  it("acquires a Coder workspace and logs in through the stand-in `coder` ProxyCommand; stop, resume, destroy", async () => {
+    const coderEnv = {
+      CRABBOX_URL: stack.url,
+      CRABBOX_TOKEN: stack.token,
+      PATH: `${join(process.cwd(), "test/emulators/coder/bin")}:${process.env.PATH}`,
+      CODER_URL: stack.emulator.coder.url,
+      CODER_SESSION_TOKEN: "coder-user-dev", // the lease owner's own Coder login (the stack's dev token is owner "dev")
+    };
+    const coder = (args: string[]) => runCli(args, { configDir, env: coderEnv, timeoutMs: 180_000 });
+    const acquired = await coder(["acquire", "--provider", "coder", "--json"]);
+    if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
+    const lease = JSON.parse(acquired.stdout) as Lease;
+    expect(lease).toMatchObject({ state: "active", releaseAction: "stop", endpoint: { kind: "proxy", proxyCommand: ["coder", "ssh", "--stdio", expect.stringMatching(/^dev\/cb-/)] } });
+    expect(await coder(["ssh", lease.slug, "--", "echo", "hello"])).toMatchObject({ code: 0, stdout: "hello\n" });
+    // A stranger's Coder login cannot reach it.
+    expect((await runCli(["ssh", lease.slug, "--", "true"], { configDir, env: { ...coderEnv, CODER_SESSION_TOKEN: "coder-user-mallory" } })).code).toBe(255);
+    expect((JSON.parse((await coder(["release", lease.slug, "--json"])).stdout) as Lease).state).toBe("parked");
+    const resumed = await coder(["resume", lease.slug]);
+    if (resumed.code !== 0) throw new Error(`resume failed (${resumed.code}): ${resumed.stderr}\n${output.slice(-40).join("\n")}`);
+    expect(await coder(["ssh", lease.slug, "--", "echo", "back"])).toMatchObject({ code: 0, stdout: "back\n" });
+    expect((JSON.parse((await coder(["release", lease.slug, "--action", "destroy", "--json"])).stdout) as Lease).state).toBe("released");
+    const state = (await (await fetch(`${stack.emulator.coder.url}/_emulator/state`)).json()) as { workspaces: unknown[] };
+    expect(state.workspaces).toEqual([]);
+  });
+
   it("admin commands work with the stack's admin token", async () => {
     const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
     const tokens = await admin(["admin", "token", "list", "--json"]);

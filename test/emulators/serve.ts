@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { startLambdaEmulator } from "./lambda/index.ts";
+import { startCoderEmulator } from "./coder/index.ts";
 import { startFalEmulator } from "./fal/index.ts";
 import { startVastEmulator } from "./vast/index.ts";
 
@@ -71,6 +72,14 @@ const EMULATORS: { name: string; start(flags: Flags): Promise<Running> }[] = [
       const apiKey = flags["api-key"] ?? `fal_emulator-${randomBytes(12).toString("hex")}`;
       const emulator = await startFalEmulator({ apiKey, bootMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
       return { info: { url: emulator.url, apiBase: emulator.apiBase, sshPort: emulator.sshPort, apiKey }, close: () => emulator.close() };
+    },
+  },
+  {
+    name: "coder",
+    async start(flags) {
+      const adminToken = flags["api-key"] ?? `coder_emulator-${randomBytes(12).toString("hex")}`;
+      const emulator = await startCoderEmulator({ adminToken, buildMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
+      return { info: { url: emulator.url, sshPort: emulator.sshPort, apiKey: adminToken, template: "docker-dev" }, close: () => emulator.close() };
     },
   },
 ];

@@ -25,7 +25,7 @@ export interface SshMachineOptions {
    * OpenSSH public key lines (`ssh-ed25519 AAAA... comment`); a function when the provider can
    * change them while the machine runs (Vast attaches keys to a running instance).
    */
-  authorizedKeys: string[] | (() => string[]);
+  authorizedKeys: string[] | (() => string[]) | "any";
   /** OpenSSH private host key; a fresh ed25519 key when absent (see keys.ts). */
   hostKey?: string;
   /**
@@ -66,8 +66,11 @@ function noteConnectionError(err: NodeJS.ErrnoException): void {
 }
 
 export async function startSshMachine(options: SshMachineOptions): Promise<SshMachine> {
+  // "any": a Coder agent's SSH server; the client was authenticated by its Coder token on the
+  // way in (the stand-in `coder ssh --stdio` checks it), so any key the client offers will do.
+  const anyKey = options.authorizedKeys === "any";
   const fixed = Array.isArray(options.authorizedKeys) ? parsePublicKeys(options.authorizedKeys) : undefined;
-  const allowed = () => fixed ?? parsePublicKeys((options.authorizedKeys as () => string[])());
+  const allowed = () => fixed ?? (anyKey ? [] : parsePublicKeys((options.authorizedKeys as () => string[])()));
   const hostKey = options.hostKey ?? generateEd25519().private;
   const parsedHostKey = utils.parseKey(hostKey);
   if (parsedHostKey instanceof Error) throw new Error(`invalid host key: ${parsedHostKey.message}`);
@@ -86,6 +89,7 @@ export async function startSshMachine(options: SshMachineOptions): Promise<SshMa
     client.on("error", noteConnectionError);
     client.on("authentication", (ctx) => {
       if (ctx.method !== "publickey" || ctx.username !== options.user) return ctx.reject(["publickey"]);
+      if (anyKey) return ctx.accept();
       const key = allowed().find((k) => k.getPublicSSH().equals(ctx.key.data));
       if (!key) return ctx.reject(["publickey"]);
       // Without a signature the client only asks whether the key would do; with one, prove it.

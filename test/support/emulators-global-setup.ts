@@ -2,6 +2,7 @@
 // their ports, which vitest.config.ts turns into LAMBDA_BASE_URL / LAMBDA_SSH_PORT bindings.
 import type { TestProject } from "vitest/node";
 import { startLambdaEmulator, type LambdaEmulator } from "../emulators/lambda/index.ts";
+import { startCoderEmulator, type CoderEmulator } from "../emulators/coder/index.ts";
 import { startFalEmulator, type FalEmulator } from "../emulators/fal/index.ts";
 import { startVastEmulator, type VastEmulator } from "../emulators/vast/index.ts";
 
@@ -12,17 +13,20 @@ declare module "vitest" {
     vastPort: number;
     falPort: number;
     falSshPort: number;
+    coderPort: number;
   }
 }
 
-/** Must match LAMBDA_API_KEY / VAST_API_KEY / FAL_KEY in vitest.config.ts. */
+/** Must match LAMBDA_API_KEY / VAST_API_KEY / FAL_KEY / CODER_SESSION_TOKEN in vitest.config.ts. */
 const LAMBDA_TEST_API_KEY = "secret_test-lambda-key";
 const VAST_TEST_API_KEY = "vast_test-key-0123456789";
 const FAL_TEST_API_KEY = "fal_test-key-0123456789";
+const CODER_TEST_TOKEN = "coder_test-admin-token-0123";
 
 let lambda: LambdaEmulator | undefined;
 let vast: VastEmulator | undefined;
 let fal: FalEmulator | undefined;
+let coder: CoderEmulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   lambda = await startLambdaEmulator({
@@ -38,10 +42,13 @@ export async function setup(project: TestProject): Promise<void> {
   fal = await startFalEmulator({ apiKey: FAL_TEST_API_KEY });
   project.provide("falPort", fal.port);
   project.provide("falSshPort", fal.sshPort);
+  coder = await startCoderEmulator({ adminToken: CODER_TEST_TOKEN });
+  project.provide("coderPort", coder.port);
 }
 
 export async function teardown(): Promise<void> {
-  await Promise.all([lambda?.close(), vast?.close(), fal?.close()]);
+  await Promise.all([lambda?.close(), vast?.close(), fal?.close(), coder?.close()]);
+  coder = undefined;
   lambda = undefined;
   vast = undefined;
   fal = undefined;

@@ -22,6 +22,7 @@ describe("test/emulators/serve.ts", () => {
       lambda: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/api\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
       vast: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k" },
       fal: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
+      coder: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k", template: "docker-dev" },
     });
 
     const { apiBase, sshPort } = ready.lambda;

@@ -1,0 +1,190 @@
+// The Coder ProviderAdapter: a lease is a workspace created for the lease's owner from the
+// operator's template, named by the lease's handle. Readiness is Coder's own signal (a linux
+// agent connected and ready); the endpoint is a ProxyCommand through the client's `coder` CLI.
+// Release follows the recorded action: a stop build (the default) or a delete build.
+
+import {
+  ProviderError,
+  type CatalogEntry,
+  type DoctorCheck,
+  type InventoryPage,
+  type LeaseSpec,
+  type ProviderAdapter,
+  type ProviderCapabilities,
+  type RecoverResult,
+  type ReleaseAction,
+  type ReleaseStep,
+  type ResourceRef,
+  type ResourceStatus,
+} from "../types";
+import type { Pacer } from "../../pacing/gcra";
+import { CoderClient } from "./client";
+import { runDoctor } from "./doctor";
+import { decodeMarker, leaseHandle, namePrefix } from "./marker";
+import type { CoderSettings } from "./settings";
+import type { Workspace } from "./wire";
+
+export const CODER_CAPABILITIES: ProviderCapabilities = {
+  releaseActions: ["stop", "destroy"],
+  defaultReleaseAction: "stop",
+  // Nothing the coordinator can reach: the client's `coder ssh --stdio` is the route.
+  route: "proxy",
+  readiness: "adapter",
+  // Reads by name are consistent: a lost create answer shows up at once.
+  createSettleMs: 60_000,
+  idempotentCreate: false,
+  ownership: "marker",
+  stoppedBills: false,
+  resume: true,
+  requires: [],
+  keyHandling: "template",
+};
+
+const USERNAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
+
+export class CoderAdapter implements ProviderAdapter {
+  readonly name = "coder";
+  readonly capabilities = CODER_CAPABILITIES;
+  readonly defaults = {};
+  private readonly api?: CoderClient;
+  private readonly problems: string[];
+
+  constructor(
+    private readonly settings: CoderSettings,
+    options: { fetch?: typeof fetch; pacer?: Pacer; sharedReads?: boolean } = {},
+  ) {
+    this.problems = [...settings.problems];
+    try {
+      this.api = new CoderClient({ baseUrl: settings.url, token: settings.token, ...options });
+    } catch (err) {
+      this.problems.push(err instanceof Error ? err.message : "CODER_URL is invalid");
+    }
+  }
+
+  validate(spec: LeaseSpec): string[] {
+    const problems: string[] = [];
+    // The workspace belongs to the lease's owner in Coder: their Coder username.
+    if (!USERNAME.test(spec.owner)) problems.push(`owner ${JSON.stringify(spec.owner)} is not a Coder username`);
+    if (spec.type !== undefined || spec.region !== undefined || spec.image !== undefined) problems.push("Coder workspaces come from the operator's template: a lease names no type, region or image");
+    if (spec.maxPricePerHour !== undefined) problems.push("Coder has no prices: maxPricePerHour does not apply");
+    return problems;
+  }
+
+  async doctor(): Promise<DoctorCheck[]> {
+    if (!this.api || this.problems.length) return [{ name: "config", status: "fail", class: "config", detail: this.problems.join("; "), hint: "fix the CODER_* vars and secrets" }];
+    return runDoctor(this.api, this.settings, namePrefix(this.settings.deploymentId));
+  }
+
+  async catalog(): Promise<CatalogEntry[]> {
+    const api = this.client();
+    const org = await api.organization(this.settings.organization);
+    const template = await api.template(org.id, this.settings.template);
+    return [{ type: template.name, description: `Coder template ${template.name} in ${org.name}`, regions: [] }];
+  }
+
+  handle(spec: LeaseSpec): string {
+    return leaseHandle(spec.deploymentId, spec.leaseId);
+  }
+
+  /**
+   * Creates the workspace for the lease's owner. A taken name (409) is adopted only when it is
+   * this lease's own handle and came from the operator's template: never someone else's.
+   */
+  async create(spec: LeaseSpec, attempt: { handle: string }): Promise<ResourceRef> {
+    const api = this.client();
+    const org = await api.organization(this.settings.organization);
+    const template = await api.template(org.id, this.settings.template);
+    try {
+      const workspace = await api.createWorkspace(org.id, spec.owner, { name: attempt.handle, template_id: template.id });
+      return refOf(workspace, attempt.handle);
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.options.status !== 409) throw err;
+      const existing = await api.workspaceByName(spec.owner, attempt.handle);
+      if (!existing || existing.template_id !== template.id || existing.owner_name !== spec.owner) {
+        throw new ProviderError("definite", `a workspace named ${attempt.handle} exists that this lease did not create; refusing to adopt it`);
+      }
+      return refOf(existing, attempt.handle);
+    }
+  }
+
+  async recover(spec: LeaseSpec, handle: string): Promise<RecoverResult> {
+    const workspace = await this.client().workspaceByName(spec.owner, handle);
+    return workspace ? { kind: "found", ref: refOf(workspace, handle) } : { kind: "absent" };
+  }
+
+  async inspect(ref: ResourceRef, spec: LeaseSpec): Promise<ResourceStatus> {
+    const workspace = ref.id ? await this.client().workspace(ref.id) : await this.client().workspaceByName(spec.owner, ref.handle);
+    if (!workspace) return { phase: "gone", detail: "Coder answers 404 for the workspace" };
+    return workspaceStatus(workspace, this.settings.url);
+  }
+
+  async release(ref: ResourceRef, action: ReleaseAction): Promise<ReleaseStep> {
+    const api = this.client();
+    if (!ref.id) return { done: true };
+    const workspace = await api.workspace(ref.id);
+    // Gone (404) ends either action: a delete is confirmed, and nothing is left to stop.
+    if (!workspace) return { done: true };
+    const build = workspace.latest_build;
+    if (action === "stop") {
+      if (build.transition === "stop" && build.status === "stopped") return { done: true };
+      if (build.transition === "stop" && isBusy(build.status)) return { done: false, detail: `stopping (${build.status})` };
+      if (isBusy(build.status)) return { done: false, detail: `waiting for the ${build.transition} build (${build.status})` };
+      await api.build(ref.id, "stop");
+      return { done: false, detail: "stop build started" };
+    }
+    if (build.transition === "delete" && build.status !== "failed") return { done: false, detail: `deleting (${build.status})` };
+    if (isBusy(build.status)) return { done: false, detail: `waiting for the ${build.transition} build (${build.status})` };
+    await api.build(ref.id, "delete");
+    return { done: false, detail: "delete build started" };
+  }
+
+  async resume(ref: ResourceRef): Promise<void> {
+    if (!ref.id) throw new ProviderError("definite", "no workspace recorded to resume");
+    await this.client().build(ref.id, "start");
+  }
+
+  async inventory(cursor?: string): Promise<InventoryPage> {
+    const prefix = namePrefix(this.settings.deploymentId);
+    const page = await this.client().workspaces(prefix, cursor === undefined ? 0 : Number(cursor));
+    return {
+      items: page.workspaces
+        .filter((w) => w.name.startsWith(prefix))
+        .map((w) => ({ id: w.id, status: `${w.latest_build.transition}:${w.latest_build.status}`, marker: decodeMarker(w.name, this.settings.deploymentId) })),
+      next: page.next === undefined ? undefined : String(page.next),
+    };
+  }
+
+  private client(): CoderClient {
+    if (!this.api || this.problems.length) throw new ProviderError("invalid", `Coder is misconfigured: ${this.problems.join("; ")}`);
+    return this.api;
+  }
+}
+
+function refOf(workspace: Workspace, handle: string): ResourceRef {
+  return { handle, id: workspace.id, data: { owner: workspace.owner_name } };
+}
+
+const BUSY = new Set(["pending", "starting", "stopping", "deleting", "canceling"]);
+const isBusy = (status: string) => BUSY.has(status);
+
+/**
+ * Total map of the latest build and its agents: running with a linux agent connected and
+ * ready is SSH-ready; a failed build or an agent that failed to start will not become usable.
+ */
+export function workspaceStatus(workspace: Workspace, url: string): ResourceStatus {
+  const build = workspace.latest_build;
+  const agents = (build.resources ?? []).flatMap((r) => r.agents ?? []);
+  if (build.status === "failed") return { phase: "failed", detail: `build failed: ${build.job.error ?? "no error text"}` };
+  if (build.transition === "delete") return build.status === "deleted" ? { phase: "gone", detail: "deleted" } : { phase: "terminating", detail: build.status };
+  if (build.transition === "stop") return build.status === "stopped" ? { phase: "stopped", detail: "stopped" } : { phase: "stopping", detail: build.status };
+  if (build.status === "pending" || build.status === "starting") return { phase: "pending", detail: `build ${build.status}` };
+  if (build.status !== "running") return { phase: "unknown", detail: `build ${build.status}` };
+  const linux = agents.find((a) => a.operating_system === "linux");
+  if (!linux) return { phase: "failed", detail: "the template has no linux agent" };
+  if (linux.lifecycle_state === "start_error" || linux.lifecycle_state === "start_timeout") return { phase: "failed", detail: `agent ${linux.lifecycle_state}` };
+  const target = `${workspace.owner_name}/${workspace.name}`;
+  // The agent logs any SSH user in as the workspace's own; `coder config-ssh` uses "coder" too.
+  const endpoint = { kind: "proxy" as const, user: "coder", host: `coder.${workspace.name}`, proxyCommand: ["coder", "ssh", "--stdio", target], url };
+  const ready = linux.status === "connected" && linux.lifecycle_state === "ready";
+  return { phase: "running", endpoint, ready, route: "proxy", detail: `agent ${linux.status}/${linux.lifecycle_state}` };
+}

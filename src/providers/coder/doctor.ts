@@ -1,0 +1,21 @@
+// Read-only health checks of the Coder deployment: token, organization, template (with a linux
+// agent once a workspace exists), inventory. Every failure becomes a check; nothing throws.
+
+import { attempt, failed, ok } from "../checks";
+import type { DoctorCheck } from "../types";
+import type { CoderClient } from "./client";
+import type { CoderSettings } from "./settings";
+
+export async function runDoctor(api: CoderClient, settings: CoderSettings, prefix: string): Promise<DoctorCheck[]> {
+  const me = await attempt(() => api.me());
+  if (!me.ok) return [failed("token", me.error, "check CODER_SESSION_TOKEN (wrangler secret put CODER_SESSION_TOKEN)")];
+  const checks: DoctorCheck[] = [ok("token", `signed in as ${me.value.username}`)];
+  const org = await attempt(() => api.organization(settings.organization));
+  if (!org.ok) return [...checks, failed("organization", org.error, "check CODER_ORGANIZATION")];
+  checks.push(ok("organization", `${org.value.name}`));
+  const template = await attempt(() => api.template(org.value.id, settings.template));
+  checks.push(template.ok ? ok("template", `${template.value.name} (active version ${template.value.active_version_id})`) : failed("template", template.error, "check CODER_TEMPLATE"));
+  const listing = await attempt(() => api.workspaces(prefix, 0));
+  checks.push(listing.ok ? ok("inventory", `${listing.value.workspaces.length} workspaces of this coordinator`) : failed("inventory", listing.error, "the sweep cannot list workspaces"));
+  return checks;
+}

@@ -1,0 +1,26 @@
+// Coder settings read from Worker vars and secrets (CODER_URL, CODER_ORGANIZATION,
+// CODER_TEMPLATE; secret CODER_SESSION_TOKEN). Reading never throws: problems become checks.
+
+import type { ProviderConfig } from "../types";
+
+export interface CoderSettings {
+  deploymentId: string;
+  url: string;
+  token: string;
+  organization: string;
+  template: string;
+  problems: string[];
+}
+
+export function readSettings(config: ProviderConfig): CoderSettings {
+  const vars = config.vars;
+  const text = (name: string) => vars[name]?.trim() || undefined;
+  const problems: string[] = [];
+  const url = text("CODER_URL") ?? "";
+  const token = text("CODER_SESSION_TOKEN") ?? "";
+  const template = text("CODER_TEMPLATE") ?? "";
+  if (!url) problems.push("CODER_URL is not set");
+  if (!token) problems.push("CODER_SESSION_TOKEN is not set");
+  if (!template) problems.push("CODER_TEMPLATE is not set");
+  return { deploymentId: config.deploymentId, url, token, organization: text("CODER_ORGANIZATION") ?? "default", template, problems };
+}

@@ -1,0 +1,128 @@
+// Coder API routes (the subset a lease needs, under /api/v2) plus the shared control plane and
+// one emulator-only route the stand-in `coder` CLI uses to reach a workspace's SSH server.
+// In front: request log and faults, `Coder-Session-Token` auth, settling due builds.
+import { Hono, type Context } from "hono";
+import type { HttpBindings } from "@hono/node-server";
+import { controlRoutes, type ControlTarget } from "../control.ts";
+import { faultMiddleware, type FaultStore, type RequestLog } from "../faults.ts";
+import { ORG, TEMPLATE, type CoderState } from "./state.ts";
+import { buildWire, errorForFault, errorResponse, workspaceWire } from "./wire.ts";
+
+export interface CoderAppOptions {
+  state: CoderState;
+  /** The service account's token: may create and see workspaces of every user. */
+  adminToken: string;
+  sshPort: number;
+  faults: FaultStore;
+  log: RequestLog;
+  control: ControlTarget;
+}
+
+/**
+ * ASSUMPTION: users are created on first use, and a user's own token is `coder-user-<name>`
+ * (the real CLI gets one by `coder login`); the admin token is the coordinator's.
+ */
+const USER_TOKEN = /^coder-user-([a-z0-9][a-z0-9-]{0,31})$/;
+const NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const NOT_FOUND = "Resource not found or you do not have access to this resource";
+
+type Caller = { user: string; admin: boolean };
+const callerOf = (c: Context) => c.get("caller" as never) as Caller;
+const sees = (caller: Caller, owner: string) => caller.admin || caller.user === owner;
+
+function apiRoutes({ state }: CoderAppOptions) {
+  const api = new Hono<{ Bindings: HttpBindings }>();
+  const visible = (c: Context, ws: ReturnType<CoderState["byId"]>) => (ws && sees(callerOf(c), ws.owner) ? ws : undefined);
+  const userOf = (c: Context, user: string) => (user === "me" ? callerOf(c).user : user);
+
+  api.get("/users/me", (c) => c.json({ id: `user-${callerOf(c).user}`, username: callerOf(c).user, roles: callerOf(c).admin ? [{ name: "owner" }] : [] }));
+
+  api.get("/organizations/:org", (c) => ([ORG.id, ORG.name].includes(c.req.param("org")) ? c.json(ORG) : errorResponse(404, NOT_FOUND)));
+
+  api.get("/organizations/:org/templates/:name", (c) =>
+    c.req.param("org") === ORG.id && c.req.param("name") === TEMPLATE.name ? c.json(TEMPLATE) : errorResponse(404, NOT_FOUND),
+  );
+
+  api.post("/organizations/:org/members/:user/workspaces", async (c) => {
+    if (c.req.param("org") !== ORG.id) return errorResponse(404, NOT_FOUND);
+    const owner = userOf(c, c.req.param("user"));
+    // A member may create only their own; the service account (owner role) anyone's.
+    if (!sees(callerOf(c), owner)) return errorResponse(403, "Forbidden.", { detail: "You do not have permission to create workspaces for other users." });
+    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; template_id?: unknown; template_version_id?: unknown } | undefined;
+    if (!body || typeof body.name !== "string" || !NAME.test(body.name)) {
+      return errorResponse(400, "Invalid request.", { validations: [{ field: "name", detail: "Must be lowercase letters, digits and hyphens, at most 32 characters." }] });
+    }
+    if ((body.template_id === undefined) === (body.template_version_id === undefined)) return errorResponse(400, "Exactly one of template_id or template_version_id is required.");
+    if (body.template_id !== undefined && body.template_id !== TEMPLATE.id) return errorResponse(400, "Template not found.");
+    // ASSUMPTION: any template_version_id names a version of some other template (the emulator
+    // keeps one template), so a workspace made from it carries a different template_id.
+    const templateId = body.template_id !== undefined ? TEMPLATE.id : `other-template-${String(body.template_version_id).slice(0, 8)}`;
+    if (state.byName(owner, body.name)) {
+      return errorResponse(409, `Workspace "${body.name}" already exists.`, { validations: [{ field: "name", detail: "This value is already in use and should be unique." }] });
+    }
+    // 201, as the SDK expects (api-excerpts.md "Status codes: docs vs SDK").
+    return c.json(workspaceWire(state.create(owner, body.name, templateId)), 201);
+  });
+
+  api.get("/users/:user/workspace/:name", (c) => {
+    const ws = visible(c, state.byName(userOf(c, c.req.param("user")), c.req.param("name")));
+    return ws ? c.json(workspaceWire(ws)) : errorResponse(404, NOT_FOUND);
+  });
+
+  api.get("/workspaces/:id", (c) => {
+    const ws = visible(c, state.byId(c.req.param("id")));
+    return ws ? c.json(workspaceWire(ws)) : errorResponse(404, NOT_FOUND);
+  });
+
+  api.get("/workspaces", (c) => {
+    const q = c.req.query("q") ?? "";
+    const prefix = /(?:^|\s)name:(\S+)/.exec(q)?.[1];
+    const limit = Number(c.req.query("limit") ?? 25);
+    const offset = Number(c.req.query("offset") ?? 0);
+    const all = state
+      .all()
+      .filter((ws) => sees(callerOf(c), ws.owner) && (!prefix || ws.name.includes(prefix)))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return c.json({ workspaces: all.slice(offset, offset + limit).map(workspaceWire), count: all.length });
+  });
+
+  api.post("/workspaces/:id/builds", async (c) => {
+    const ws = visible(c, state.byId(c.req.param("id")));
+    if (!ws) return errorResponse(404, NOT_FOUND);
+    const body = (await c.req.json().catch(() => undefined)) as { transition?: unknown } | undefined;
+    if (!["start", "stop", "delete"].includes(String(body?.transition))) return errorResponse(400, "Invalid transition.");
+    const build = state.build(ws, body!.transition as "start" | "stop" | "delete");
+    if (!build) return errorResponse(409, "A workspace build is already active.");
+    return c.json(buildWire(ws, build), 201);
+  });
+  return api;
+}
+
+export function createCoderApp(options: CoderAppOptions) {
+  const { state, adminToken, faults, log } = options;
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  app.route("/_emulator", controlRoutes(options.control));
+  // For the stand-in `coder ssh --stdio`: where the workspace's SSH server listens.
+  app.get("/_emulator/workspaces/:id/ssh", async (c) => {
+    await state.settle();
+    const ws = state.byId(c.req.param("id"));
+    if (!ws?.machine) return c.json({ error: "the workspace's agent is not connected" }, 409);
+    return c.json({ host: ws.address, port: options.sshPort });
+  });
+  app.use("/api/v2/*", faultMiddleware({ faults, log, errorFor: errorForFault }));
+  app.use("/api/v2/*", async (c, next) => {
+    const token = c.req.header("coder-session-token") ?? "";
+    const user = USER_TOKEN.exec(token)?.[1];
+    if (token !== adminToken && !user) return errorResponse(401, "You must be logged in to use this API.");
+    c.set("caller" as never, (token === adminToken ? { user: "crabbox-admin", admin: true } : { user, admin: false }) as never);
+    await state.settle();
+    await next();
+  });
+  app.route("/api/v2", apiRoutes(options));
+  app.notFound(() => errorResponse(404, "Route not found."));
+  app.onError((err) => {
+    console.error("[coder-emulator]", err);
+    return errorResponse(500, "Internal error.");
+  });
+  return app;
+}

@@ -1,0 +1,131 @@
+// Leases on Coder end to end inside workerd against the emulator: workspaces created for the
+// lease's owner, readiness from the agent, stop as the default followed on every path but a
+// missed acknowledgement, adoption by name only of this lease's own workspace, and a sweep that
+// never touches other deployments' or unprefixed workspaces.
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { leaseHandle } from "../../../src/providers/coder/marker";
+import { sweepOrphans } from "../../../src/sweep/orphans";
+import { call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
+import { driveUntil, inState } from "../../support/drive";
+
+const vars = env as unknown as Record<string, string>;
+const BASE = vars.CODER_URL!;
+const HOUR = 3_600_000;
+const admin = { "coder-session-token": vars.CODER_SESSION_TOKEN!, "content-type": "application/json" };
+
+async function control(path: string, body?: unknown): Promise<any> {
+  const init = body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } };
+  return (await fetch(`${BASE}/_emulator${path}`, init)).json();
+}
+const workspaces = async () => (await control("/state")).workspaces as any[];
+
+let token: string;
+let owner: string;
+let n = 0;
+let expectEmpty = true;
+beforeEach(async () => {
+  await control("/reset", {});
+  useFakeClock();
+  owner = `dev${++n}`;
+  token = await mintToken(owner);
+  expectEmpty = true;
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  if (expectEmpty) expect(await workspaces()).toEqual([]);
+  await control("/reset", {});
+});
+
+async function createLease(extra: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/leases", { token, body: { provider: "coder", sshPublicKey: await sshPublicKey(), ...extra } });
+  expect(res.status, res.text).toBe(201);
+  return res.json;
+}
+
+describe("leases on the Coder emulator", () => {
+  it("creates the workspace for the lease's owner, is ready when the agent is, stops by default, resumes, then deletes", async () => {
+    const lease = await createLease();
+    expect(lease.releaseAction).toBe("stop");
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    const [ws] = await workspaces();
+    expect(ws).toMatchObject({ owner_name: owner, name: expect.stringMatching(new RegExp(`^cb-[0-9a-f]{7}-${lease.id}$`)) });
+    expect(ready.endpoint).toEqual({ kind: "proxy", user: "coder", host: `coder.${ws.name}`, proxyCommand: ["coder", "ssh", "--stdio", `${owner}/${ws.name}`], url: BASE });
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    await driveUntil(lease.id, token, inState("parked"));
+    expect((await workspaces())[0].latest_build).toMatchObject({ transition: "stop", status: "stopped" });
+    await call("POST", `/v1/leases/${lease.id}/resume`, { token });
+    await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/release`, { token, body: { action: "destroy" } });
+    expect((await driveUntil(lease.id, token, inState("released"))).state).toBe("released");
+  });
+
+  it("at its TTL a stop lease parks (a stopped workspace costs nothing), cannot resume, and retention deletes it", async () => {
+    const lease = await createLease({ ttl: "1h", idleTimeout: "2h" });
+    await driveUntil(lease.id, token, inState("ready"));
+    await call("POST", `/v1/leases/${lease.id}/ack`, { token });
+    vi.setSystemTime(Date.parse(lease.createdAt) + HOUR);
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    const parked = await driveUntil(lease.id, token, inState("parked"));
+    expect(parked.endReason).toBe("ttl_expired");
+    expect((await call("POST", `/v1/leases/${lease.id}/resume`, { token })).json.error.code).toBe("lease_expired");
+    const final = await driveUntil(lease.id, token, inState("released"), 8 * 24 * HOUR);
+    expect(final.endReason).toBe("retention_expired");
+  });
+
+  it("a missed acknowledgement deletes what was never used", async () => {
+    const lease = await createLease();
+    const final = await driveUntil(lease.id, token, inState("released", "parked"));
+    expect([final.state, final.endReason]).toEqual(["released", "ack_timeout"]);
+  });
+
+  it("a failed build fails the lease and rolls the workspace back per the recorded action (stop)", async () => {
+    await control("/config", { failNextStart: "boom" });
+    const lease = await createLease();
+    const parked = await driveUntil(lease.id, token, inState("parked", "failed"));
+    expect(parked).toMatchObject({ state: "parked", endReason: "provisioning_failed", failure: { code: "machine_failed", message: expect.stringContaining("build failed") } });
+    expect((await workspaces())[0].latest_build).toMatchObject({ transition: "stop", status: "stopped" });
+    // Ending it now deletes the stopped workspace.
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    expect((await driveUntil(lease.id, token, inState("failed", "released"))).state).toBe("released");
+  });
+
+  it("a lost create answer is found by name: exactly one workspace", async () => {
+    await control("/faults", { faults: [{ method: "POST", path: `/api/v2/organizations/9c4f6b1e-2f0a-4d7b-9f51-0c1e2d3a4b5c/members/${owner}/workspaces`, kind: "lost_response" }] });
+    const lease = await createLease({ releaseAction: "destroy" });
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    const all = await workspaces();
+    expect(all).toHaveLength(1);
+    expect(ready.resourceId).toBe(all[0].id);
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    await driveUntil(lease.id, token, inState("released"));
+  });
+
+  it("never adopts a workspace under the lease's name that another template made", async () => {
+    expectEmpty = false;
+    const id = "takenname0000001";
+    const foreignName = leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, id);
+    const res = await fetch(`${BASE}/api/v2/organizations/9c4f6b1e-2f0a-4d7b-9f51-0c1e2d3a4b5c/members/${owner}/workspaces`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: foreignName, template_version_id: "11111111-2222-3333-4444-555555555555" }),
+    });
+    expect(res.status).toBe(201);
+    const lease = await createLease({ id });
+    const final = await driveUntil(lease.id, token, inState("failed", "released"));
+    expect(final.failure.message).toMatch(/did not create; refusing to adopt/);
+    expect((await workspaces()).map((w) => w.name)).toEqual([foreignName]); // untouched
+  });
+
+  it("the sweep never lists other deployments' or unprefixed workspaces", async () => {
+    expectEmpty = false;
+    for (const name of ["cb-0000000-otherdeploy001", "my-own-workspace"]) {
+      await fetch(`${BASE}/api/v2/organizations/9c4f6b1e-2f0a-4d7b-9f51-0c1e2d3a4b5c/members/${owner}/workspaces`, { method: "POST", headers: admin, body: JSON.stringify({ name, template_id: "c6d67e98-83ea-49f0-8812-e4abae2b68bc" }) });
+    }
+    const report = (await sweepOrphans(env, Date.now(), { trigger: "admin", providers: ["coder"] })).providers[0]!;
+    expect(report).toMatchObject({ complete: true, ours: 0, reclaimed: 0 });
+    await sweepOrphans(env, Date.now() + 2 * HOUR, { trigger: "admin", providers: ["coder"] });
+    expect((await workspaces()).map((w) => w.name).sort()).toEqual(["cb-0000000-otherdeploy001", "my-own-workspace"]);
+  });
+});
