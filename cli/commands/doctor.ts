@@ -1,8 +1,10 @@
 // `crabbox doctor [--provider P]`: the coordinator's read-only checks of one provider, or of every
-// configured one. Exits 9 when a check fails, so scripts can gate on it.
+// configured one, plus what this client needs to reach its machines (cli/core/local-checks.ts).
+// Exits 9 when a check fails, so scripts can gate on it.
 import type { DoctorReport } from "../../src/contract/meta";
 import { defineCommand } from "../core/command";
 import { EXIT } from "../core/errors";
+import { clientChecks } from "../core/local-checks";
 
 interface Options {
   provider?: string;
@@ -16,11 +18,16 @@ export default defineCommand<Options>({
   options: [{ flags: "--provider <name>", description: "check only this provider" }],
   async run(ctx, { opts }) {
     const client = ctx.client();
-    const names = opts.provider
-      ? [opts.provider]
-      : (await client.providers()).providers.filter((provider) => provider.configured).map((provider) => provider.name);
+    const { providers } = await client.providers();
+    const names = opts.provider ? [opts.provider] : providers.filter((provider) => provider.configured).map((provider) => provider.name);
     const reports: DoctorReport[] = [];
-    for (const name of names) reports.push(await client.doctor(name));
+    for (const name of names) {
+      const report = await client.doctor(name);
+      // What this client needs to reach the provider's machines (a proxy command on PATH).
+      const local = providers.find((provider) => provider.name === name);
+      const checks = local ? clientChecks(local) : [];
+      reports.push({ ...report, ok: report.ok && checks.every((check) => check.status !== "fail"), checks: [...report.checks, ...checks] });
+    }
     const { color } = ctx.out;
     const mark = { ok: color.green("✓"), warn: color.yellow("!"), fail: color.red("✗") } as const;
     ctx.out.result({ reports }, () => {

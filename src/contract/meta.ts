@@ -24,6 +24,8 @@ export const ProviderInfo = z.object({
     resume: z.boolean(),
     requires: z.optional(z.array(z.string())),
     keyHandling: z.string(),
+    /** For `proxy` routes: the command the client's ProxyCommand runs and how to log in to it. */
+    proxyClient: z.optional(z.object({ command: z.string(), login: z.string() })),
   }),
   defaults: z.object({ type: z.optional(z.string()), region: z.optional(z.string()) }),
 });

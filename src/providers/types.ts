@@ -62,6 +62,11 @@ export interface ProviderCapabilities {
   /** A stopped (parked) machine still bills, e.g. for its disk: said wherever `stop` is chosen. */
   stoppedBills: boolean;
   /**
+   * `proxy` routes only: the command the client's ProxyCommand runs (it must be on the client's
+   * PATH) and how its user logs in; `crabbox doctor` checks both on the client.
+   */
+  proxyClient?: { command: string; login: string };
+  /**
    * Where a boot script goes (Lambda `user_data`, Vast `onstart`) and how large it may be;
    * absent: the provider has no boot hook, and user data or tailscale are refused at create.
    */

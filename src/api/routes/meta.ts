@@ -113,5 +113,6 @@ function publicCapabilities(caps: ProviderCapabilities) {
     resume: caps.resume,
     requires: [...caps.requires],
     keyHandling: caps.keyHandling,
+    ...(caps.proxyClient ? { proxyClient: { ...caps.proxyClient } } : {}),
   };
 }

@@ -35,6 +35,7 @@ export const CODER_CAPABILITIES: ProviderCapabilities = {
   idempotentCreate: false,
   ownership: "marker",
   stoppedBills: false,
+  proxyClient: { command: "coder", login: "`coder login <CODER_URL>` as the lease's owner, or set CODER_URL and CODER_SESSION_TOKEN" },
   resume: true,
   requires: [],
   keyHandling: "template",

@@ -1,6 +1,7 @@
 // One case per exit code class (cli/EXIT_CODES.md), each also checked for the error's shape:
 // `crabbox: <message> (<code>)` on stderr, and with --json only {"error": {...}} on stdout.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
 import type { Lease } from "../../../src/contract/lease";
 import { closedPortUrl } from "./helpers/run-cli";
 import { type World, onlyJson, startWorld } from "./helpers/world";
@@ -100,5 +101,15 @@ describe("exit codes", () => {
     const result = await world.run(["doctor", "--provider", "broken"]);
     expect(result.code).toBe(9);
     expect(result.stdout).toMatch(/broken: problems found/);
+  });
+
+  it("doctor checks that a proxy provider's command is on this client's PATH", async () => {
+    const missing = await world.run(["doctor", "--provider", "coder"], { env: { PATH: "/usr/bin:/bin" } });
+    expect(missing.code).toBe(9);
+    expect(missing.stdout).toMatch(/coder is not on PATH/);
+    const standIn = join(process.cwd(), "test/emulators/coder/bin");
+    const found = await world.run(["doctor", "--provider", "coder", "--json"], { env: { PATH: `${standIn}:/usr/bin:/bin` } });
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout).reports[0].checks).toContainEqual(expect.objectContaining({ name: "client: proxy command", status: "ok" }));
   });
 });

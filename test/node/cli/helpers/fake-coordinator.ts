@@ -233,7 +233,15 @@ const PROVIDERS = [
   {
     name: "coder",
     configured: false,
-    capabilities: { releaseActions: ["destroy", "stop"], defaultReleaseAction: "stop", readiness: "adapter", resume: true, keyHandling: "agent" },
+    capabilities: {
+      releaseActions: ["destroy", "stop"],
+      defaultReleaseAction: "stop",
+      route: "proxy",
+      readiness: "adapter",
+      resume: true,
+      keyHandling: "template",
+      proxyClient: { command: "coder", login: "`coder login <CODER_URL>`" },
+    },
     defaults: {},
   },
 ];
