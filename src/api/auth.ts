@@ -12,11 +12,14 @@ export interface Principal {
   owner: string;
   role: Role;
   tokenId: string;
+  /** The owner's usernames at providers with their own users (Coder), set on the token. */
+  providerUsers?: Record<string, string>;
 }
 
 interface CachedToken {
   owner: string;
   role: Role;
+  providerUsers?: Record<string, string>;
   secretHash: string;
   revoked: boolean;
   expiresAt: number;
@@ -46,7 +49,7 @@ async function lookup(db: D1Database, id: string, now: number): Promise<CachedTo
     return undefined;
   }
   if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-  const entry = { owner: row.owner, role: row.role, secretHash: row.secretHash, revoked: row.revoked, expiresAt: now + TOKEN_CACHE_MS };
+  const entry = { owner: row.owner, role: row.role, providerUsers: row.providerUsers, secretHash: row.secretHash, revoked: row.revoked, expiresAt: now + TOKEN_CACHE_MS };
   cache.set(id, entry);
   return entry;
 }
@@ -68,7 +71,7 @@ export async function authenticate(env: Env, header: string | undefined): Promis
   const token = await lookup(env.DB, id, Date.now());
   if (!token || token.revoked) throw unauthorized();
   if (!(await timingSafeEqualHex(await sha256Hex(secret), token.secretHash))) throw unauthorized();
-  return { owner: token.owner, role: token.role, tokenId: id };
+  return { owner: token.owner, role: token.role, tokenId: id, providerUsers: token.providerUsers };
 }
 
 export async function requireAuth(env: Env, header: string | undefined, level: "user" | "admin"): Promise<Principal> {

@@ -43,7 +43,12 @@ export interface NormalizedCreate {
   spec: LeaseSpec;
 }
 
-export async function normalizeCreate(env: Env, body: CreateLeaseRequest, lease: { leaseId: string; owner: string }): Promise<NormalizedCreate> {
+export async function normalizeCreate(
+  env: Env,
+  body: CreateLeaseRequest,
+  lease: { leaseId: string; owner: string },
+  providerUsers?: Record<string, string>,
+): Promise<NormalizedCreate> {
   const config = loadConfig(env);
   const adapter = adapterForRequest(env, body.provider);
   const caps = adapter.capabilities;
@@ -65,6 +70,7 @@ export async function normalizeCreate(env: Env, body: CreateLeaseRequest, lease:
     maxPricePerHour: body.maxPricePerHour,
     userData: body.userData === undefined ? undefined : { sha256: await sha256Hex(body.userData), bytes: utf8Bytes(body.userData) },
     tailscale: body.tailscale || undefined,
+    providerUser: providerUsers?.[adapter.name],
   };
   checkBoot(env, adapter, body);
   for (const field of caps.requires) {
@@ -72,8 +78,8 @@ export async function normalizeCreate(env: Env, body: CreateLeaseRequest, lease:
       throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
     }
   }
-  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour } = request;
-  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour };
+  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser } = request;
+  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser };
   // What the provider would refuse is refused now, before any lease or machine exists.
   const problems = adapter.validate(spec);
   if (problems.length) {

@@ -62,10 +62,14 @@ export const Catalog = z.object({
 
 const Owner = z.string().check(z.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/));
 
+/** The owner's usernames at providers that have their own users (Coder), where not the owner name. */
+export const ProviderUsers = z.record(ProviderName, z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)));
+
 export const CreateTokenRequest = z.strictObject({
   owner: Owner,
   role: z.optional(Role),
   label: z.optional(z.string().check(z.maxLength(100))),
+  providerUsers: z.optional(ProviderUsers),
 });
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
 
@@ -74,6 +78,7 @@ export const TokenInfo = z.object({
   owner: z.string(),
   role: Role,
   label: z.optional(z.string()),
+  providerUsers: z.optional(ProviderUsers),
   createdAt: Timestamp,
   revokedAt: z.optional(Timestamp),
 });

@@ -19,6 +19,8 @@ export interface LeaseRequest {
   /** The boot script the client sent, by hash and size: the script itself is never stored. */
   userData?: { sha256: string; bytes: number };
   tailscale?: boolean;
+  /** The owner's username at this provider when it is not the owner name (from their token). */
+  providerUser?: string;
 }
 
 /**

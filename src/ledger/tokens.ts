@@ -10,6 +10,8 @@ interface TokenRow {
   owner: string;
   role: Role;
   label: string | null;
+  /** JSON {provider: username}, or NULL. */
+  provider_users: string | null;
   secret_hash: string;
   created_at: number;
   revoked_at: number | null;
@@ -19,9 +21,13 @@ export interface StoredToken {
   id: string;
   owner: string;
   role: Role;
+  providerUsers?: Record<string, string>;
   secretHash: string;
   revoked: boolean;
 }
+
+const providerUsersOf = (row: TokenRow): Record<string, string> | undefined =>
+  row.provider_users ? (JSON.parse(row.provider_users) as Record<string, string>) : undefined;
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -48,25 +54,27 @@ function toInfo(row: TokenRow): TokenInfo {
     owner: row.owner,
     role: row.role,
     label: row.label ?? undefined,
+    providerUsers: providerUsersOf(row),
     createdAt: new Date(row.created_at).toISOString(),
     revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at).toISOString(),
   };
 }
 
-export async function createToken(db: D1Database, input: { owner: string; role: Role; label?: string }, now: number) {
+export async function createToken(db: D1Database, input: { owner: string; role: Role; label?: string; providerUsers?: Record<string, string> }, now: number) {
   const id = randomString(16, "abcdefghijklmnopqrstuvwxyz0123456789");
   const secret = randomString(40);
-  const row: TokenRow = { id, owner: input.owner, role: input.role, label: input.label ?? null, secret_hash: await sha256Hex(secret), created_at: now, revoked_at: null };
+  const providerUsers = input.providerUsers && Object.keys(input.providerUsers).length ? JSON.stringify(input.providerUsers) : null;
+  const row: TokenRow = { id, owner: input.owner, role: input.role, label: input.label ?? null, provider_users: providerUsers, secret_hash: await sha256Hex(secret), created_at: now, revoked_at: null };
   await db
-    .prepare("INSERT INTO tokens (id, owner, role, label, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(row.id, row.owner, row.role, row.label, row.secret_hash, row.created_at)
+    .prepare("INSERT INTO tokens (id, owner, role, label, provider_users, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .bind(row.id, row.owner, row.role, row.label, row.provider_users, row.secret_hash, row.created_at)
     .run();
   return { token: `cbx_${id}_${secret}`, info: toInfo(row) };
 }
 
 export async function findToken(db: D1Database, id: string): Promise<StoredToken | undefined> {
   const row = await db.prepare("SELECT * FROM tokens WHERE id = ?").bind(id).first<TokenRow>();
-  return row ? { id: row.id, owner: row.owner, role: row.role, secretHash: row.secret_hash, revoked: row.revoked_at !== null } : undefined;
+  return row ? { id: row.id, owner: row.owner, role: row.role, providerUsers: providerUsersOf(row), secretHash: row.secret_hash, revoked: row.revoked_at !== null } : undefined;
 }
 
 export async function listTokens(db: D1Database): Promise<TokenInfo[]> {

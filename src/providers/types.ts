@@ -90,6 +90,11 @@ export interface LeaseSpec {
   leaseId: string;
   deploymentId: string;
   owner: string;
+  /**
+   * The owner's username at this provider, when an admin set one on their token (Coder);
+   * absent: providers with their own users take the owner name.
+   */
+  providerUser?: string;
   /** Provider instance type (Lambda `instance_type_name`, fal `instance_type`, ...). */
   type?: string;
   region?: string;

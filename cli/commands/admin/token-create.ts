@@ -1,10 +1,12 @@
 // `crabbox admin token create`: mints an API token for an owner. The secret is shown once.
 import { defineCommand } from "../../core/command";
+import { usageError } from "../../core/errors";
 
 interface Options {
   owner: string;
   role?: "user" | "admin";
   label?: string;
+  providerUser?: string[];
   json?: boolean;
 }
 
@@ -16,10 +18,11 @@ export default defineCommand<Options>({
     { flags: "--owner <owner>", description: "who the token acts as, e.g. alice", required: true },
     { flags: "--role <role>", description: "user (default) or admin", choices: ["user", "admin"] },
     { flags: "--label <label>", description: "a note to recognise the token by" },
+    { flags: "--provider-user <provider=name...>", description: "the owner's username at a provider with its own users, e.g. coder=alice.smith" },
   ],
   async run(ctx, { opts }) {
     const client = ctx.client();
-    const created = await client.createToken({ owner: opts.owner, role: opts.role, label: opts.label });
+    const created = await client.createToken({ owner: opts.owner, role: opts.role, label: opts.label, providerUsers: providerUsers(opts.providerUser) });
     // Only the secret on stdout, so `TOKEN=$(crabbox admin token create --owner bob)` works.
     ctx.out.result(created, () => created.token);
     if (!ctx.out.json) {
@@ -28,3 +31,13 @@ export default defineCommand<Options>({
     }
   },
 });
+
+function providerUsers(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const entries = pairs.map((pair) => {
+    const match = /^([^=]+)=(.+)$/.exec(pair);
+    if (!match) throw usageError(`--provider-user takes provider=name, e.g. coder=alice (got ${JSON.stringify(pair)})`);
+    return [match[1]!, match[2]!] as const;
+  });
+  return Object.fromEntries(entries);
+}

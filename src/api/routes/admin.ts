@@ -43,7 +43,7 @@ export const adminRoutes = [
     handler: async (c, { body }) => {
       // "admin" is the bootstrap token's owner: a user token must not share its leases.
       if (body.owner === "admin" && body.role !== "admin") throw badRequest("invalid_request", 'owner "admin" is reserved for admin tokens');
-      return c.json(await createToken(c.env.DB, { owner: body.owner, role: body.role ?? "user", label: body.label }, Date.now()), 201);
+      return c.json(await createToken(c.env.DB, { owner: body.owner, role: body.role ?? "user", label: body.label, providerUsers: body.providerUsers }, Date.now()), 201);
     },
   }),
   route({

@@ -66,7 +66,7 @@ export const leaseRoutes = [
     errors: [400, 401, 409, 413, 415, 429],
     handler: async (c, { body }) => {
       const id = body.id ?? newLeaseId();
-      const { request, adapter, spec } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) });
+      const { request, adapter, spec } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) }, c.get("principal").providerUsers);
       const caps = adapter.capabilities;
       const result = await leaseStub(c.env, id).create({
         id,

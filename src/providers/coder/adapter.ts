@@ -65,7 +65,7 @@ export class CoderAdapter implements ProviderAdapter {
   validate(spec: LeaseSpec): string[] {
     const problems: string[] = [];
     // The workspace belongs to the lease's owner in Coder: their Coder username.
-    if (!USERNAME.test(spec.owner)) problems.push(`owner ${JSON.stringify(spec.owner)} is not a Coder username`);
+    if (!USERNAME.test(coderUser(spec))) problems.push(`${JSON.stringify(coderUser(spec))} is not a Coder username: an admin can set the owner's on their token (providerUsers.coder)`);
     if (spec.type !== undefined || spec.region !== undefined || spec.image !== undefined) problems.push("Coder workspaces come from the operator's template: a lease names no type, region or image");
     if (spec.maxPricePerHour !== undefined) problems.push("Coder has no prices: maxPricePerHour does not apply");
     return problems;
@@ -96,12 +96,12 @@ export class CoderAdapter implements ProviderAdapter {
     const org = await api.organization(this.settings.organization);
     const template = await api.template(org.id, this.settings.template);
     try {
-      const workspace = await api.createWorkspace(org.id, spec.owner, { name: attempt.handle, template_id: template.id });
+      const workspace = await api.createWorkspace(org.id, coderUser(spec), { name: attempt.handle, template_id: template.id });
       return refOf(workspace, attempt.handle);
     } catch (err) {
       if (!(err instanceof ProviderError) || err.options.status !== 409) throw err;
-      const existing = await api.workspaceByName(spec.owner, attempt.handle);
-      if (!existing || existing.template_id !== template.id || existing.owner_name !== spec.owner) {
+      const existing = await api.workspaceByName(coderUser(spec), attempt.handle);
+      if (!existing || existing.template_id !== template.id || existing.owner_name !== coderUser(spec)) {
         throw new ProviderError("definite", `a workspace named ${attempt.handle} exists that this lease did not create; refusing to adopt it`);
       }
       return refOf(existing, attempt.handle);
@@ -109,12 +109,12 @@ export class CoderAdapter implements ProviderAdapter {
   }
 
   async recover(spec: LeaseSpec, handle: string): Promise<RecoverResult> {
-    const workspace = await this.client().workspaceByName(spec.owner, handle);
+    const workspace = await this.client().workspaceByName(coderUser(spec), handle);
     return workspace ? { kind: "found", ref: refOf(workspace, handle) } : { kind: "absent" };
   }
 
   async inspect(ref: ResourceRef, spec: LeaseSpec): Promise<ResourceStatus> {
-    const workspace = ref.id ? await this.client().workspace(ref.id) : await this.client().workspaceByName(spec.owner, ref.handle);
+    const workspace = ref.id ? await this.client().workspace(ref.id) : await this.client().workspaceByName(coderUser(spec), ref.handle);
     if (!workspace) return { phase: "gone", detail: "Coder answers 404 for the workspace" };
     return workspaceStatus(workspace, this.settings.url);
   }
@@ -160,6 +160,9 @@ export class CoderAdapter implements ProviderAdapter {
     return this.api;
   }
 }
+
+/** The lease owner's Coder username: set by an admin on their token, else the owner name. */
+const coderUser = (spec: LeaseSpec) => spec.providerUser ?? spec.owner;
 
 function refOf(workspace: Workspace, handle: string): ResourceRef {
   return { handle, id: workspace.id, data: { owner: workspace.owner_name } };

@@ -45,6 +45,14 @@ describe("--json", () => {
     });
   }
 
+  it("admin token create sends --provider-user as providerUsers, and refuses a malformed one", async () => {
+    const created = await world.run(["admin", "token", "create", "--owner", "asmith", "--provider-user", "coder=alice-smith", "--json"], { env: admin });
+    expect((onlyJson(created.stdout) as { info: unknown }).info).toMatchObject({ owner: "asmith", providerUsers: { coder: "alice-smith" } });
+    const bad = await world.run(["admin", "token", "create", "--owner", "asmith", "--provider-user", "alice"], { env: admin });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/provider=name/);
+  });
+
   it("acquire --json keeps its progress on stderr", async () => {
     const result = await world.run(["acquire", "--provider", "lambda", "--json"]);
     expect((onlyJson(result.stdout) as Lease).state).toBe("active");

@@ -6,7 +6,7 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { leaseHandle } from "../../../src/providers/coder/marker";
 import { sweepOrphans } from "../../../src/sweep/orphans";
-import { call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
+import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
 
 const vars = env as unknown as Record<string, string>;
@@ -116,6 +116,27 @@ describe("leases on the Coder emulator", () => {
     const final = await driveUntil(lease.id, token, inState("failed", "released"));
     expect(final.failure.message).toMatch(/did not create; refusing to adopt/);
     expect((await workspaces()).map((w) => w.name)).toEqual([foreignName]); // untouched
+  });
+
+  it("creates in the Coder user an admin set on the owner's token, never in the owner name's namespace", async () => {
+    const res = await call("POST", "/v1/admin/tokens", { token: ADMIN_TOKEN, body: { owner: "asmith", providerUsers: { coder: "alice-smith" } } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.info.providerUsers).toEqual({ coder: "alice-smith" });
+    token = res.json.token;
+    const lease = await createLease({ releaseAction: "destroy" });
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    const all = await workspaces();
+    expect(all.map((w) => w.owner_name)).toEqual(["alice-smith"]);
+    expect(ready.endpoint.proxyCommand.at(-1)).toBe(`alice-smith/${all[0].name}`);
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    await driveUntil(lease.id, token, inState("released"));
+  });
+
+  it("refuses (400, before any lease exists) an owner who is no Coder username", async () => {
+    token = await mintToken("bad.name");
+    const res = await call("POST", "/v1/leases", { token, body: { provider: "coder", sshPublicKey: await sshPublicKey() } });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: "invalid_for_provider", message: expect.stringContaining("providerUsers.coder") });
   });
 
   it("the sweep never lists other deployments' or unprefixed workspaces", async () => {

@@ -168,8 +168,8 @@ export class FakeCoordinator {
       }
     }
     if (method === "POST" && path === "/v1/admin/tokens") {
-      const request = body as { owner: string; role?: "user" | "admin"; label?: string };
-      return send(201, { token: "cbx_secret", info: { id: "tok_new", owner: request.owner, role: request.role ?? "user", createdAt: iso() } });
+      const request = body as { owner: string; role?: "user" | "admin"; label?: string; providerUsers?: Record<string, string> };
+      return send(201, { token: "cbx_secret", info: { id: "tok_new", owner: request.owner, role: request.role ?? "user", providerUsers: request.providerUsers, createdAt: iso() } });
     }
     if (method === "GET" && path === "/v1/admin/tokens") {
       return send(200, { tokens: [...this.tokens.values()].map(({ owner, role, tokenId }) => ({ id: tokenId, owner, role, createdAt: iso() })) });
