@@ -89,6 +89,18 @@ export function dollars(value: string): number {
   return n;
 }
 
+/** Repeated `name=value` flags as an object (undefined when none); a pair without `=` is a usage error. */
+export function keyValues(pairs: string[] | undefined, flag: string, example: string): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([^=]+)=(.*)$/s.exec(pair);
+    if (!match) throw usageError(`${flag} takes name=value, e.g. ${example} (got ${JSON.stringify(pair)})`);
+    out[match[1]!] = match[2]!;
+  }
+  return out;
+}
+
 export function durationMs(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw usageError(`${JSON.stringify(value)} is not a duration (like 90s, 30m, 2h, 7d)`);

@@ -1,7 +1,7 @@
 // The steps acquire, resume and ssh share: wait until the lease is ready, prove the machine takes
 // the lease key over SSH (recording its host key), then acknowledge; and abandoning a lease.
 import type { CreateLeaseRequest, Lease } from "../../src/contract/lease";
-import { type Context, type OptionDef, dollars, duration } from "./command";
+import { type Context, type OptionDef, dollars, duration, keyValues } from "./command";
 import { readFileSync } from "node:fs";
 import { CliError, EXIT, usageError } from "./errors";
 import { mintLeaseId } from "./keys";
@@ -25,6 +25,8 @@ export interface AcquireOptions {
   /** A file: cloud-init document or shell script, run by the machine at boot. */
   userData?: string;
   tailscale?: boolean;
+  /** `name=value` template parameters (Coder). */
+  param?: string[];
 }
 
 /** The flags behind AcquireOptions, first `--provider`; `acquire` requires it, `run` only without `--lease`. */
@@ -39,6 +41,7 @@ export const ACQUIRE_OPTIONS: OptionDef[] = [
   { flags: "--max-price <dollars>", description: "most the machine may cost per hour, in $ (marketplaces such as vast)", parse: dollars },
   { flags: "--user-data <file>", description: "a cloud-init document or shell script the machine runs at boot (never stored by the coordinator)" },
   { flags: "--tailscale", description: "join the team's tailnet at boot, named after the lease (the coordinator's key)" },
+  { flags: "--param <name=value...>", description: "a template parameter, where machines come from a template (coder), e.g. cpu=4" },
   { flags: "--timeout <duration>", description: "how long to wait for the machine", parse: duration, defaultValue: "20m" },
   { flags: "--ssh-wait <duration>", description: "how long to keep trying SSH once it is ready", parse: duration, defaultValue: "30s" },
 ];
@@ -55,6 +58,7 @@ export function leaseRequest(opts: AcquireOptions): Omit<CreateLeaseRequest, "id
     maxPricePerHour: opts.maxPrice,
     userData: opts.userData === undefined ? undefined : readUserData(opts.userData),
     tailscale: opts.tailscale || undefined,
+    parameters: keyValues(opts.param, "--param", "cpu=4"),
   };
 }
 

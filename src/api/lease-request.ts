@@ -6,8 +6,9 @@ import { loadConfig, type CoordinatorConfig } from "../config";
 import { formatDuration, parseDuration } from "../contract/common";
 import type { CreateLeaseRequest } from "../contract/lease";
 import type { LeaseRequest } from "../lease/record";
-import { findProviderFactory, providerConfig } from "../providers/registry";
-import type { LeaseSpec, ProviderAdapter } from "../providers/types";
+import { redact } from "../providers/http";
+import { findProviderFactory, providerConfig, secretValues } from "../providers/registry";
+import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
 import { randomString, sha256Hex } from "../ledger/tokens";
 import { composeBootScript, needsCloudInit } from "../boot/compose";
 import { tailscaleSettings } from "../boot/settings";
@@ -71,17 +72,24 @@ export async function normalizeCreate(
     userData: body.userData === undefined ? undefined : { sha256: await sha256Hex(body.userData), bytes: utf8Bytes(body.userData) },
     tailscale: body.tailscale || undefined,
     providerUser: providerUsers?.[adapter.name],
+    parameters: body.parameters && Object.keys(body.parameters).length ? body.parameters : undefined,
   };
+  if (request.parameters && !caps.templateParameters) throw badRequest("invalid_request", `${body.provider} takes no template parameters`);
+  if (request.parameters && Object.keys(request.parameters).length > MAX_PARAMETERS) throw badRequest("invalid_request", `at most ${MAX_PARAMETERS} parameters`);
   checkBoot(env, adapter, body);
   for (const field of caps.requires) {
     if (request[field] === undefined) {
       throw badRequest("invalid_request", `${body.provider} needs a ${field}: name one, or configure the provider's default`);
     }
   }
-  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser } = request;
-  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser };
-  // What the provider would refuse is refused now, before any lease or machine exists.
-  const problems = adapter.validate(spec);
+  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters } = request;
+  const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
+  // What the provider would refuse is refused now, before any lease or machine exists (a check
+  // that needs the provider, such as a template's parameters, answers 502 when it cannot run).
+  const problems = await Promise.resolve(adapter.validate(spec)).catch((err: unknown) => {
+    if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(`${body.provider}: ${err.message}`, secretValues(env)));
+    throw err;
+  });
   if (problems.length) {
     throw new ApiError(400, "invalid_for_provider", `${body.provider} cannot take this request: ${problems.join("; ")}`);
   }
@@ -93,6 +101,8 @@ export function requestHash(request: LeaseRequest): Promise<string> {
   const keys = Object.keys(request).sort() as (keyof LeaseRequest)[];
   return sha256Hex(JSON.stringify(keys.map((k) => [k, request[k] ?? null])));
 }
+
+const MAX_PARAMETERS = 64;
 
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength;
 

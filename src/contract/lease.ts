@@ -66,6 +66,11 @@ export const CreateLeaseRequest = z.strictObject({
   userData: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_USER_DATA_CHARS))),
   /** Join the team's tailnet at boot (the operator's TAILSCALE_AUTHKEY), hostname = the slug. */
   tailscale: z.optional(z.boolean()),
+  /**
+   * Template parameters, for providers whose machines come from a template (Coder's rich
+   * parameters): checked against what the template declares before the lease exists.
+   */
+  parameters: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/)), z.string().check(z.maxLength(4096)))),
 });
 export type CreateLeaseRequest = z.infer<typeof CreateLeaseRequest>;
 

@@ -21,6 +21,8 @@ export interface LeaseRequest {
   tailscale?: boolean;
   /** The owner's username at this provider when it is not the owner name (from their token). */
   providerUser?: string;
+  /** Template parameters (Coder), as checked against the template before the lease existed. */
+  parameters?: Record<string, string>;
 }
 
 /**

@@ -29,8 +29,8 @@ export interface RunnerHost {
 }
 
 export function leaseSpec(rec: LeaseRecord, deploymentId: string): LeaseSpec {
-  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser } = rec.request;
-  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser };
+  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters } = rec.request;
+  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
 }
 
 export function failureOf(err: unknown, env: Env): t.Failure {

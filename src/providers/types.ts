@@ -66,6 +66,8 @@ export interface ProviderCapabilities {
    * PATH) and how its user logs in; `crabbox doctor` checks both on the client.
    */
   proxyClient?: { command: string; login: string };
+  /** Machines come from a template that declares parameters (Coder): requests may set them. */
+  templateParameters?: boolean;
   /**
    * Where a boot script goes (Lambda `user_data`, Vast `onstart`) and how large it may be;
    * absent: the provider has no boot hook, and user data or tailscale are refused at create.
@@ -95,6 +97,8 @@ export interface LeaseSpec {
    * absent: providers with their own users take the owner name.
    */
   providerUser?: string;
+  /** Template parameters (Coder's rich parameters), when the request named any. */
+  parameters?: Record<string, string>;
   /** Provider instance type (Lambda `instance_type_name`, fal `instance_type`, ...). */
   type?: string;
   region?: string;
@@ -208,7 +212,7 @@ export interface ProviderAdapter {
    * Checks a request against what this provider accepts before any lease exists (key length
    * and type, names its catalog knows where that is cheap). Answers problems, empty when fine.
    */
-  validate(spec: LeaseSpec): string[];
+  validate(spec: LeaseSpec): string[] | Promise<string[]>;
   /** Read-only account, configuration and capacity checks. Never throws; failures are checks. */
   doctor(): Promise<DoctorCheck[]>;
   catalog(): Promise<CatalogEntry[]>;

@@ -1,6 +1,5 @@
 // `crabbox admin token create`: mints an API token for an owner. The secret is shown once.
-import { defineCommand } from "../../core/command";
-import { usageError } from "../../core/errors";
+import { defineCommand, keyValues } from "../../core/command";
 
 interface Options {
   owner: string;
@@ -22,7 +21,7 @@ export default defineCommand<Options>({
   ],
   async run(ctx, { opts }) {
     const client = ctx.client();
-    const created = await client.createToken({ owner: opts.owner, role: opts.role, label: opts.label, providerUsers: providerUsers(opts.providerUser) });
+    const created = await client.createToken({ owner: opts.owner, role: opts.role, label: opts.label, providerUsers: keyValues(opts.providerUser, "--provider-user", "coder=alice") });
     // Only the secret on stdout, so `TOKEN=$(crabbox admin token create --owner bob)` works.
     ctx.out.result(created, () => created.token);
     if (!ctx.out.json) {
@@ -32,12 +31,3 @@ export default defineCommand<Options>({
   },
 });
 
-function providerUsers(pairs: string[] | undefined): Record<string, string> | undefined {
-  if (!pairs?.length) return undefined;
-  const entries = pairs.map((pair) => {
-    const match = /^([^=]+)=(.+)$/.exec(pair);
-    if (!match) throw usageError(`--provider-user takes provider=name, e.g. coder=alice (got ${JSON.stringify(pair)})`);
-    return [match[1]!, match[2]!] as const;
-  });
-  return Object.fromEntries(entries);
-}

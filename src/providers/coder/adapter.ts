@@ -22,7 +22,7 @@ import { CoderClient } from "./client";
 import { runDoctor } from "./doctor";
 import { decodeMarker, leaseHandle, namePrefix } from "./marker";
 import type { CoderSettings } from "./settings";
-import type { Workspace } from "./wire";
+import type { TemplateParameter, Workspace } from "./wire";
 
 export const CODER_CAPABILITIES: ProviderCapabilities = {
   releaseActions: ["stop", "destroy"],
@@ -35,6 +35,7 @@ export const CODER_CAPABILITIES: ProviderCapabilities = {
   idempotentCreate: false,
   ownership: "marker",
   stoppedBills: false,
+  templateParameters: true,
   proxyClient: { command: "coder", login: "`coder login <CODER_URL>` as the lease's owner, or set CODER_URL and CODER_SESSION_TOKEN" },
   resume: true,
   requires: [],
@@ -62,13 +63,18 @@ export class CoderAdapter implements ProviderAdapter {
     }
   }
 
-  validate(spec: LeaseSpec): string[] {
+  async validate(spec: LeaseSpec): Promise<string[]> {
     const problems: string[] = [];
     // The workspace belongs to the lease's owner in Coder: their Coder username.
     if (!USERNAME.test(coderUser(spec))) problems.push(`${JSON.stringify(coderUser(spec))} is not a Coder username: an admin can set the owner's on their token (providerUsers.coder)`);
     if (spec.type !== undefined || spec.region !== undefined || spec.image !== undefined) problems.push("Coder workspaces come from the operator's template: a lease names no type, region or image");
     if (spec.maxPricePerHour !== undefined) problems.push("Coder has no prices: maxPricePerHour does not apply");
-    return problems;
+    if (problems.length || !spec.parameters) return problems;
+    // Parameters are checked against what the template's active version declares.
+    const api = this.client();
+    const org = await api.organization(this.settings.organization);
+    const template = await api.template(org.id, this.settings.template);
+    return parameterProblems(spec.parameters, await api.templateParameters(template.active_version_id));
   }
 
   async doctor(): Promise<DoctorCheck[]> {
@@ -96,7 +102,9 @@ export class CoderAdapter implements ProviderAdapter {
     const org = await api.organization(this.settings.organization);
     const template = await api.template(org.id, this.settings.template);
     try {
-      const workspace = await api.createWorkspace(org.id, coderUser(spec), { name: attempt.handle, template_id: template.id });
+      const values = Object.entries(spec.parameters ?? {}).map(([name, value]) => ({ name, value }));
+      const body = { name: attempt.handle, template_id: template.id, ...(values.length ? { rich_parameter_values: values } : {}) };
+      const workspace = await api.createWorkspace(org.id, coderUser(spec), body);
       return refOf(workspace, attempt.handle);
     } catch (err) {
       if (!(err instanceof ProviderError) || err.options.status !== 409) throw err;
@@ -158,6 +166,31 @@ export class CoderAdapter implements ProviderAdapter {
   private client(): CoderClient {
     if (!this.api || this.problems.length) throw new ProviderError("invalid", `Coder is misconfigured: ${this.problems.join("; ")}`);
     return this.api;
+  }
+}
+
+/** What Coder would refuse: names the template does not declare, values outside its options or regex. */
+export function parameterProblems(given: Record<string, string>, declared: TemplateParameter[]): string[] {
+  const byName = new Map(declared.map((p) => [p.name, p]));
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(given)) {
+    const param = byName.get(name);
+    if (!param) {
+      problems.push(`the template declares no parameter ${JSON.stringify(name)} (it has: ${declared.map((p) => p.name).join(", ") || "none"})`);
+      continue;
+    }
+    const options = param.options ?? [];
+    if (options.length && !options.some((o) => o.value === value)) problems.push(`${name} must be one of ${options.map((o) => o.value).join(", ")}`);
+    if (param.validation_regex && !safeRegex(param.validation_regex)?.test(value)) problems.push(`${name} does not match the template's pattern ${param.validation_regex}`);
+  }
+  return problems;
+}
+
+function safeRegex(source: string): RegExp | undefined {
+  try {
+    return new RegExp(source);
+  } catch {
+    return undefined; // Coder validates with Go's regexp; a pattern JS cannot read is left to Coder.
   }
 }
 

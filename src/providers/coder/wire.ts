@@ -11,6 +11,17 @@ export const Organization = z.object({ id: str, name: str });
 export const Template = z.object({ id: str, name: str, active_version_id: str });
 export const User = z.object({ id: str, username: str });
 
+/** GET /templateversions/{id}/rich-parameters (codersdk TemplateVersionParameter), the fields read. */
+export const TemplateParameter = z.object({
+  name: str,
+  type: opt(str),
+  required: opt(z.boolean()),
+  default_value: opt(str),
+  options: opt(z.array(z.object({ name: opt(str), value: str }))),
+  validation_regex: opt(str),
+});
+export type TemplateParameter = z.infer<typeof TemplateParameter>;
+
 export const Agent = z.object({
   id: str,
   name: opt(str),

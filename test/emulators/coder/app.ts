@@ -5,7 +5,7 @@ import { Hono, type Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { controlRoutes, type ControlTarget } from "../control.ts";
 import { faultMiddleware, type FaultStore, type RequestLog } from "../faults.ts";
-import { ORG, TEMPLATE, type CoderState } from "./state.ts";
+import { ORG, TEMPLATE, TEMPLATE_PARAMETERS, type CoderState } from "./state.ts";
 import { buildWire, errorForFault, errorResponse, workspaceWire } from "./wire.ts";
 
 export interface CoderAppOptions {
@@ -30,6 +30,21 @@ type Caller = { user: string; admin: boolean };
 const callerOf = (c: Context) => c.get("caller" as never) as Caller;
 const sees = (caller: Caller, owner: string) => caller.admin || caller.user === owner;
 
+/** `rich_parameter_values` checked as coderd does against the template version: a map, or why not. */
+function richParameters(values: unknown): Record<string, string> | string {
+  if (values === undefined || values === null) return {};
+  if (!Array.isArray(values)) return "must be an array of {name, value}";
+  const out: Record<string, string> = {};
+  for (const v of values as { name?: unknown; value?: unknown }[]) {
+    const param = TEMPLATE_PARAMETERS.find((p) => p.name === v?.name);
+    if (!param || typeof v.value !== "string") return `parameter ${JSON.stringify(v?.name)} is not defined by the template`;
+    if (param.options.length && !param.options.some((o) => o.value === v.value)) return `parameter ${param.name}: value is not one of the options`;
+    if (param.validation_regex && !new RegExp(param.validation_regex).test(v.value)) return `parameter ${param.name}: ${param.validation_error}`;
+    out[param.name] = v.value;
+  }
+  return out;
+}
+
 function apiRoutes({ state }: CoderAppOptions) {
   const api = new Hono<{ Bindings: HttpBindings }>();
   const visible = (c: Context, ws: ReturnType<CoderState["byId"]>) => (ws && sees(callerOf(c), ws.owner) ? ws : undefined);
@@ -43,12 +58,16 @@ function apiRoutes({ state }: CoderAppOptions) {
     c.req.param("org") === ORG.id && c.req.param("name") === TEMPLATE.name ? c.json(TEMPLATE) : errorResponse(404, NOT_FOUND),
   );
 
+  api.get("/templateversions/:id/rich-parameters", (c) =>
+    c.req.param("id") === TEMPLATE.active_version_id ? c.json(TEMPLATE_PARAMETERS) : errorResponse(404, NOT_FOUND),
+  );
+
   api.post("/organizations/:org/members/:user/workspaces", async (c) => {
     if (c.req.param("org") !== ORG.id) return errorResponse(404, NOT_FOUND);
     const owner = userOf(c, c.req.param("user"));
     // A member may create only their own; the service account (owner role) anyone's.
     if (!sees(callerOf(c), owner)) return errorResponse(403, "Forbidden.", { detail: "You do not have permission to create workspaces for other users." });
-    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; template_id?: unknown; template_version_id?: unknown } | undefined;
+    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; template_id?: unknown; template_version_id?: unknown; rich_parameter_values?: unknown } | undefined;
     if (!body || typeof body.name !== "string" || !NAME.test(body.name)) {
       return errorResponse(400, "Invalid request.", { validations: [{ field: "name", detail: "Must be lowercase letters, digits and hyphens, at most 32 characters." }] });
     }
@@ -57,11 +76,13 @@ function apiRoutes({ state }: CoderAppOptions) {
     // ASSUMPTION: any template_version_id names a version of some other template (the emulator
     // keeps one template), so a workspace made from it carries a different template_id.
     const templateId = body.template_id !== undefined ? TEMPLATE.id : `other-template-${String(body.template_version_id).slice(0, 8)}`;
+    const parameters = richParameters(body.rich_parameter_values);
+    if (typeof parameters === "string") return errorResponse(400, "Invalid rich parameter values.", { validations: [{ field: "rich_parameter_values", detail: parameters }] });
     if (state.byName(owner, body.name)) {
       return errorResponse(409, `Workspace "${body.name}" already exists.`, { validations: [{ field: "name", detail: "This value is already in use and should be unique." }] });
     }
     // 201, as the SDK expects (api-excerpts.md "Status codes: docs vs SDK").
-    return c.json(workspaceWire(state.create(owner, body.name, templateId)), 201);
+    return c.json(workspaceWire(state.create(owner, body.name, templateId, parameters)), 201);
   });
 
   api.get("/users/:user/workspace/:name", (c) => {

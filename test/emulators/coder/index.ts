@@ -42,9 +42,12 @@ export async function startCoderEmulator(options: CoderEmulatorOptions) {
   const faults = createFaultStore();
   const log = createRequestLog();
   const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
-  const snapshot = async (): Promise<{ workspaces: Record<string, unknown>[]; requests: RequestLogEntry[]; config: CoderConfig }> => {
+  const snapshot = async (): Promise<{ workspaces: Record<string, unknown>[]; parameters: Record<string, Record<string, string>>; requests: RequestLogEntry[]; config: CoderConfig }> => {
     await state.settle();
-    return { workspaces: state.all().map(workspaceWire), requests: [...log.entries], config: { ...state.config } };
+    const all = state.all();
+    // Each workspace's rich parameter values by id (Coder shows them per build; the state shows them here).
+    const parameters = Object.fromEntries(all.map((ws) => [ws.id, ws.parameters]));
+    return { workspaces: all.map(workspaceWire), parameters, requests: [...log.entries], config: { ...state.config } };
   };
   const app = createCoderApp({
     state,

@@ -18,6 +18,40 @@ export interface CoderConfig {
 export const DEFAULT_CONFIG: CoderConfig = { buildMs: 0, agentMs: 0, failNextStart: null };
 export const ORG = { id: "9c4f6b1e-2f0a-4d7b-9f51-0c1e2d3a4b5c", name: "default" };
 export const TEMPLATE = { id: "c6d67e98-83ea-49f0-8812-e4abae2b68bc", name: "docker-dev", active_version_id: "0ba39c92-1f1b-4c32-aa3e-9925d7713eb1" };
+/**
+ * The template's active version declares these rich parameters (codersdk TemplateVersionParameter,
+ * the fields a client reads). ASSUMPTION: the emulator's own example template, as a docker
+ * template with a CPU choice and a free-text repository would declare them.
+ */
+export const TEMPLATE_PARAMETERS = [
+  {
+    name: "cpu",
+    display_name: "CPU cores",
+    description: "",
+    type: "number",
+    mutable: true,
+    default_value: "2",
+    required: false,
+    ephemeral: false,
+    options: [{ name: "2 cores", description: "", value: "2", icon: "" }, { name: "4 cores", description: "", value: "4", icon: "" }, { name: "8 cores", description: "", value: "8", icon: "" }],
+    validation_regex: "",
+    validation_error: "",
+  },
+  {
+    name: "repo",
+    display_name: "Repository",
+    description: "git URL to clone",
+    type: "string",
+    mutable: false,
+    default_value: "",
+    required: false,
+    ephemeral: false,
+    options: [],
+    validation_regex: "^(https://|git@)\\S+$",
+    validation_error: "must be an https:// or git@ URL",
+  },
+];
+
 /** The linux user the workspace's SSH server accepts (Coder logs in as the agent's user). */
 export const WORKSPACE_USER = "coder";
 
@@ -36,6 +70,8 @@ export interface WorkspaceRecord {
   name: string;
   owner: string;
   templateId: string;
+  /** The rich parameter values the workspace was created with. */
+  parameters: Record<string, string>;
   build: BuildRecord;
   agent: { status: string; lifecycle: string };
   address: string;
@@ -113,11 +149,11 @@ export function createCoderState(options: { config: CoderConfig; sshPort: number
     byId: (id: string) => workspaces.get(id),
     byName: (owner: string, name: string) => [...workspaces.values()].find((w) => w.owner === owner && w.name === name),
 
-    create(owner: string, name: string, templateId: string): WorkspaceRecord {
+    create(owner: string, name: string, templateId: string, parameters: Record<string, string> = {}): WorkspaceRecord {
       const fails = config.failNextStart !== null;
       const build = newBuild("start", fails);
       if (fails) config = { ...config, failNextStart: null };
-      const ws: WorkspaceRecord = { id: randomUUID(), name, owner, templateId, build, agent: { status: "connecting", lifecycle: "created" }, address: options.addresses.next(), hostKey: generateEd25519().private };
+      const ws: WorkspaceRecord = { id: randomUUID(), name, owner, templateId, parameters, build, agent: { status: "connecting", lifecycle: "created" }, address: options.addresses.next(), hostKey: generateEd25519().private };
       workspaces.set(ws.id, ws);
       return ws;
     },

@@ -112,6 +112,13 @@ describe("crabbox acquire", () => {
     expect(leaseDirs()).toEqual([]);
   });
 
+  it("sends --param flags as the request's template parameters (values may hold = and spaces)", async () => {
+    const result = await world.run(["acquire", "--provider", "lambda", "--param", "cpu=4", "--param", "repo=https://x/y?a=b c", "--json"]);
+    expect(result.code).toBe(0);
+    const creates = world.api.requestsTo("POST", /^\/v1\/leases$/);
+    expect((creates.at(-1)?.body as { parameters: unknown }).parameters).toEqual({ cpu: "4", repo: "https://x/y?a=b c" });
+  });
+
   it("retries the create with the same id after a lost answer, joining instead of duplicating", async () => {
     world.api.fail("POST", /^\/v1\/leases$/, 503, "internal_error");
     const result = await world.run(["acquire", "--provider", "lambda", "--json"]);

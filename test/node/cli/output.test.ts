@@ -50,7 +50,7 @@ describe("--json", () => {
     expect((onlyJson(created.stdout) as { info: unknown }).info).toMatchObject({ owner: "asmith", providerUsers: { coder: "alice-smith" } });
     const bad = await world.run(["admin", "token", "create", "--owner", "asmith", "--provider-user", "alice"], { env: admin });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/provider=name/);
+    expect(bad.stderr).toMatch(/--provider-user takes name=value/);
   });
 
   it("acquire --json keeps its progress on stderr", async () => {

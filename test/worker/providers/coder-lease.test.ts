@@ -139,6 +139,29 @@ describe("leases on the Coder emulator", () => {
     expect(res.json.error).toMatchObject({ code: "invalid_for_provider", message: expect.stringContaining("providerUsers.coder") });
   });
 
+  it("passes the template's rich parameters through, and refuses undeclared or invalid ones before any lease exists", async () => {
+    const lease = await createLease({ releaseAction: "destroy", parameters: { cpu: "4", repo: "https://example.com/r.git" } });
+    await driveUntil(lease.id, token, inState("ready"));
+    const state = await control("/state");
+    expect(state.parameters[state.workspaces[0].id]).toEqual({ cpu: "4", repo: "https://example.com/r.git" });
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    await driveUntil(lease.id, token, inState("released"));
+
+    for (const [parameters, message] of [
+      [{ gpu: "1" }, /declares no parameter "gpu"/],
+      [{ cpu: "3" }, /cpu must be one of 2, 4, 8/],
+      [{ repo: "ftp://x" }, /repo does not match/],
+    ] as const) {
+      const res = await call("POST", "/v1/leases", { token, body: { provider: "coder", sshPublicKey: await sshPublicKey(), parameters } });
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatchObject({ code: "invalid_for_provider", message: expect.stringMatching(message) });
+    }
+    expect((await call("GET", "/v1/leases", { token })).json.leases.filter((l: any) => l.state !== "released")).toEqual([]);
+    // A provider without templates refuses parameters outright.
+    const lambda = await call("POST", "/v1/leases", { token, body: { provider: "lambda", sshPublicKey: await sshPublicKey(), parameters: { cpu: "4" } } });
+    expect([lambda.status, lambda.json.error.code]).toEqual([400, "invalid_request"]);
+  });
+
   it("the sweep never lists other deployments' or unprefixed workspaces", async () => {
     expectEmpty = false;
     for (const name of ["cb-0000000-otherdeploy001", "my-own-workspace"]) {

@@ -301,12 +301,12 @@ describe("inventory, catalog and doctor", () => {
 });
 
 describe("what Lambda itself would refuse, and what it lists", () => {
-  it("validates key length and type, type and region names before any call", () => {
-    expect(lambda.validate(SPEC)).toEqual([]);
-    expect(lambda.validate({ ...SPEC, sshPublicKey: `ssh-rsa ${"A".repeat(5_000)}` })[0]).toMatch(/at most 4096/);
-    expect(lambda.validate({ ...SPEC, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3M= old" })[0]).toMatch(/OpenSSH public key/);
-    expect(lambda.validate({ ...SPEC, type: "GPU 1x" })[0]).toMatch(/instance type/);
-    expect(lambda.validate({ ...SPEC, region: "mars" })[0]).toMatch(/region/);
+  it("validates key length and type, type and region names before any call", async () => {
+    expect(await lambda.validate(SPEC)).toEqual([]);
+    expect((await lambda.validate({ ...SPEC, sshPublicKey: `ssh-rsa ${"A".repeat(5_000)}` }))[0]).toMatch(/at most 4096/);
+    expect((await lambda.validate({ ...SPEC, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3M= old" }))[0]).toMatch(/OpenSSH public key/);
+    expect((await lambda.validate({ ...SPEC, type: "GPU 1x" }))[0]).toMatch(/instance type/);
+    expect((await lambda.validate({ ...SPEC, region: "mars" }))[0]).toMatch(/region/);
     expect(fake.calls).toEqual([]);
   });
 

@@ -155,11 +155,11 @@ describe("against the emulator", () => {
     expect(entries.map((e) => e.type)).toEqual(["1x_H100_SXM", "1x_RTX_4090", "2x_RTX_4090", "8x_H100_SXM"]);
   });
 
-  it("refuses types, regions and prices it cannot take before any call", () => {
+  it("refuses types, regions and prices it cannot take before any call", async () => {
     const vast = emulated();
-    expect(vast.validate({ ...SPEC, type: "RTX 4090" })[0]).toMatch(/1x_RTX_4090/);
-    expect(vast.validate({ ...SPEC, region: "usa" })[0]).toMatch(/country code/);
-    expect(vast.validate({ ...SPEC, maxPricePerHour: 100 })[0]).toMatch(/at most/);
-    expect(vast.validate(SPEC)).toEqual([]);
+    expect((await vast.validate({ ...SPEC, type: "RTX 4090" }))[0]).toMatch(/1x_RTX_4090/);
+    expect((await vast.validate({ ...SPEC, region: "usa" }))[0]).toMatch(/country code/);
+    expect((await vast.validate({ ...SPEC, maxPricePerHour: 100 }))[0]).toMatch(/at most/);
+    expect(await vast.validate(SPEC)).toEqual([]);
   });
 });
