@@ -86,7 +86,14 @@ export class CoderAdapter implements ProviderAdapter {
     const api = this.client();
     const org = await api.organization(this.settings.organization);
     const template = await api.template(org.id, this.settings.template);
-    return [{ type: template.name, description: `Coder template ${template.name} in ${org.name}`, regions: [] }];
+    const params = await api.templateParameters(template.active_version_id);
+    const described = params.map((p) => {
+      const options = (p.options ?? []).map((o) => o.value);
+      const choice = options.length ? ` ${options.join("|")}` : ` ${p.type ?? "string"}`;
+      return `${p.name}${choice}${p.default_value ? ` (default ${p.default_value})` : p.required ? " (required)" : ""}`;
+    });
+    const parameters = described.length ? `; --param ${described.join(", ")}` : "";
+    return [{ type: template.name, description: `Coder template ${template.name} in ${org.name}${parameters}`, regions: [] }];
   }
 
   handle(spec: LeaseSpec): string {

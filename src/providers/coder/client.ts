@@ -46,6 +46,16 @@ export class CoderClient {
     return this.call({ method: "GET", path: `/organizations/${orgId}/templates/${encodeURIComponent(name)}` }, wire.Template, "GET /organizations/{org}/templates/{name}");
   }
 
+  /**
+   * POST /authcheck (codersdk AuthorizationRequest): may this token create workspaces owned by
+   * any user in the organization? The frontend asks the same with owner_id "*".
+   */
+  async mayCreateForOthers(orgId: string): Promise<boolean> {
+    const checks = { createForOthers: { object: { resource_type: "workspace", owner_id: "*", organization_id: orgId }, action: "create" } };
+    const answer = await this.call({ method: "POST", path: "/authcheck", json: { checks } }, z.record(z.string(), z.boolean()), "POST /authcheck");
+    return answer.createForOthers === true;
+  }
+
   /** The rich parameters a template version declares. */
   templateParameters(versionId: string) {
     return this.call({ method: "GET", path: `/templateversions/${encodeURIComponent(versionId)}/rich-parameters` }, z.array(wire.TemplateParameter), "GET /templateversions/{id}/rich-parameters");

@@ -15,6 +15,18 @@ export async function runDoctor(api: CoderClient, settings: CoderSettings, prefi
   checks.push(ok("organization", `${org.value.name}`));
   const template = await attempt(() => api.template(org.value.id, settings.template));
   checks.push(template.ok ? ok("template", `${template.value.name} (active version ${template.value.active_version_id})`) : failed("template", template.error, "check CODER_TEMPLATE"));
+  const others = await attempt(() => api.mayCreateForOthers(org.value.id));
+  if (!others.ok) checks.push(failed("create for users", others.error, "the token's permissions could not be checked"));
+  else if (others.value) checks.push(ok("create for users", "the token may create workspaces for other users"));
+  else {
+    checks.push({
+      name: "create for users",
+      status: "fail",
+      class: "auth",
+      detail: `${me.value.username} may create only its own workspaces: leases for anyone else would fail`,
+      hint: "use a token of a service account with the Owner role (or user-admin plus template use)",
+    });
+  }
   const listing = await attempt(() => api.workspaces(prefix, 0));
   checks.push(listing.ok ? ok("inventory", `${listing.value.workspaces.length} workspaces of this coordinator`) : failed("inventory", listing.error, "the sweep cannot list workspaces"));
   return checks;

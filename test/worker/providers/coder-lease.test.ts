@@ -4,6 +4,7 @@
 // never touches other deployments' or unprefixed workspaces.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CoderAdapter } from "../../../src/providers/coder/adapter";
 import { leaseHandle } from "../../../src/providers/coder/marker";
 import { sweepOrphans } from "../../../src/sweep/orphans";
 import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
@@ -160,6 +161,17 @@ describe("leases on the Coder emulator", () => {
     // A provider without templates refuses parameters outright.
     const lambda = await call("POST", "/v1/leases", { token, body: { provider: "lambda", sshPublicKey: await sshPublicKey(), parameters: { cpu: "4" } } });
     expect([lambda.status, lambda.json.error.code]).toEqual([400, "invalid_request"]);
+  });
+
+  it("doctor says whether the token may create for other users; catalog lists the template's parameters", async () => {
+    expectEmpty = false;
+    const report = await call("GET", "/v1/providers/coder/doctor", { token: ADMIN_TOKEN });
+    expect(report.json.checks).toContainEqual(expect.objectContaining({ name: "create for users", status: "ok" }));
+    const settings = { deploymentId: vars.CRABBOX_DEPLOYMENT_ID!, url: BASE, organization: "default", template: "docker-dev", problems: [] };
+    const member = new CoderAdapter({ ...settings, token: "coder-user-bob" });
+    expect(await member.doctor()).toContainEqual(expect.objectContaining({ name: "create for users", status: "fail", detail: expect.stringMatching(/bob may create only its own/) }));
+    const catalog = await call("GET", "/v1/providers/coder/catalog", { token });
+    expect(catalog.json.entries).toEqual([expect.objectContaining({ type: "docker-dev", description: expect.stringContaining("--param cpu 2|4|8 (default 2), repo string") })]);
   });
 
   it("the sweep never lists other deployments' or unprefixed workspaces", async () => {
