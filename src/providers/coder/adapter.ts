@@ -110,7 +110,13 @@ export class CoderAdapter implements ProviderAdapter {
     const template = await api.template(org.id, this.settings.template);
     try {
       const values = Object.entries(spec.parameters ?? {}).map(([name, value]) => ({ name, value }));
-      const body = { name: attempt.handle, template_id: template.id, ...(values.length ? { rich_parameter_values: values } : {}) };
+      const preset = this.settings.preset ? await this.presetId(api, template.active_version_id) : undefined;
+      const body = {
+        name: attempt.handle,
+        template_id: template.id,
+        ...(preset ? { template_version_preset_id: preset } : {}),
+        ...(values.length ? { rich_parameter_values: values } : {}),
+      };
       const workspace = await api.createWorkspace(org.id, coderUser(spec), body);
       return refOf(workspace, attempt.handle);
     } catch (err) {
@@ -168,6 +174,13 @@ export class CoderAdapter implements ProviderAdapter {
         .map((w) => ({ id: w.id, status: `${w.latest_build.transition}:${w.latest_build.status}`, marker: decodeMarker(w.name, this.settings.deploymentId) })),
       next: page.next === undefined ? undefined : String(page.next),
     };
+  }
+
+  /** CODER_TEMPLATE_PRESET's id in the active version; a preset gone is a definite failure. */
+  private async presetId(api: CoderClient, versionId: string): Promise<string> {
+    const preset = (await api.presets(versionId)).find((p) => p.Name === this.settings.preset);
+    if (!preset) throw new ProviderError("invalid", `the template's active version has no preset ${JSON.stringify(this.settings.preset)} (CODER_TEMPLATE_PRESET)`);
+    return preset.ID;
   }
 
   private client(): CoderClient {

@@ -56,13 +56,18 @@ export class CoderClient {
     return answer.createForOthers === true;
   }
 
+  /** The presets of a template version. */
+  presets(versionId: string) {
+    return this.call({ method: "GET", path: `/templateversions/${encodeURIComponent(versionId)}/presets` }, z.array(wire.Preset), "GET /templateversions/{id}/presets");
+  }
+
   /** The rich parameters a template version declares. */
   templateParameters(versionId: string) {
     return this.call({ method: "GET", path: `/templateversions/${encodeURIComponent(versionId)}/rich-parameters` }, z.array(wire.TemplateParameter), "GET /templateversions/{id}/rich-parameters");
   }
 
   /** Answers 201 with the workspace (the SDK accepts nothing else; we accept any 2xx). */
-  createWorkspace(orgId: string, user: string, body: { name: string; template_id: string; rich_parameter_values?: { name: string; value: string }[] }) {
+  createWorkspace(orgId: string, user: string, body: { name: string; template_id: string; template_version_preset_id?: string; rich_parameter_values?: { name: string; value: string }[] }) {
     return this.call(
       { method: "POST", path: `/organizations/${orgId}/members/${encodeURIComponent(user)}/workspaces`, json: body },
       wire.Workspace,

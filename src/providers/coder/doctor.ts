@@ -15,6 +15,12 @@ export async function runDoctor(api: CoderClient, settings: CoderSettings, prefi
   checks.push(ok("organization", `${org.value.name}`));
   const template = await attempt(() => api.template(org.value.id, settings.template));
   checks.push(template.ok ? ok("template", `${template.value.name} (active version ${template.value.active_version_id})`) : failed("template", template.error, "check CODER_TEMPLATE"));
+  if (template.ok && settings.preset) {
+    const presets = await attempt(() => api.presets(template.value.active_version_id));
+    if (!presets.ok) checks.push(failed("preset", presets.error, "check CODER_TEMPLATE_PRESET"));
+    else if (presets.value.some((p) => p.Name === settings.preset)) checks.push(ok("preset", settings.preset));
+    else checks.push({ name: "preset", status: "fail", class: "config", detail: `no preset ${JSON.stringify(settings.preset)} in the active version (it has: ${presets.value.map((p) => p.Name).join(", ") || "none"})`, hint: "check CODER_TEMPLATE_PRESET" });
+  }
   const others = await attempt(() => api.mayCreateForOthers(org.value.id));
   if (!others.ok) checks.push(failed("create for users", others.error, "the token's permissions could not be checked"));
   else if (others.value) checks.push(ok("create for users", "the token may create workspaces for other users"));

@@ -1,5 +1,5 @@
 // Coder settings read from Worker vars and secrets (CODER_URL, CODER_ORGANIZATION,
-// CODER_TEMPLATE; secret CODER_SESSION_TOKEN). Reading never throws: problems become checks.
+// CODER_TEMPLATE, optional CODER_TEMPLATE_PRESET; secret CODER_SESSION_TOKEN). Reading never throws: problems become checks.
 
 import type { ProviderConfig } from "../types";
 
@@ -9,6 +9,8 @@ export interface CoderSettings {
   token: string;
   organization: string;
   template: string;
+  /** A preset of the template's active version, by name (CODER_TEMPLATE_PRESET), or undefined. */
+  preset?: string;
   problems: string[];
 }
 
@@ -22,5 +24,5 @@ export function readSettings(config: ProviderConfig): CoderSettings {
   if (!url) problems.push("CODER_URL is not set");
   if (!token) problems.push("CODER_SESSION_TOKEN is not set");
   if (!template) problems.push("CODER_TEMPLATE is not set");
-  return { deploymentId: config.deploymentId, url, token, organization: text("CODER_ORGANIZATION") ?? "default", template, problems };
+  return { deploymentId: config.deploymentId, url, token, organization: text("CODER_ORGANIZATION") ?? "default", template, preset: text("CODER_TEMPLATE_PRESET"), problems };
 }

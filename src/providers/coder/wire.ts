@@ -22,6 +22,9 @@ export const TemplateParameter = z.object({
 });
 export type TemplateParameter = z.infer<typeof TemplateParameter>;
 
+/** GET /templateversions/{id}/presets: codersdk.Preset has no json tags, so its keys are Go's. */
+export const Preset = z.object({ ID: str, Name: str, Parameters: opt(z.array(z.object({ Name: str, Value: str }))) });
+
 export const Agent = z.object({
   id: str,
   name: opt(str),

@@ -5,7 +5,7 @@ import { Hono, type Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { controlRoutes, type ControlTarget } from "../control.ts";
 import { faultMiddleware, type FaultStore, type RequestLog } from "../faults.ts";
-import { ORG, TEMPLATE, TEMPLATE_PARAMETERS, type CoderState } from "./state.ts";
+import { ORG, TEMPLATE, TEMPLATE_PARAMETERS, TEMPLATE_PRESETS, type CoderState } from "./state.ts";
 import { buildWire, errorForFault, errorResponse, workspaceWire } from "./wire.ts";
 
 export interface CoderAppOptions {
@@ -73,6 +73,8 @@ function apiRoutes({ state }: CoderAppOptions) {
     return c.json(answers);
   });
 
+  api.get("/templateversions/:id/presets", (c) => (c.req.param("id") === TEMPLATE.active_version_id ? c.json(TEMPLATE_PRESETS) : errorResponse(404, NOT_FOUND)));
+
   api.get("/templateversions/:id/rich-parameters", (c) =>
     c.req.param("id") === TEMPLATE.active_version_id ? c.json(TEMPLATE_PARAMETERS) : errorResponse(404, NOT_FOUND),
   );
@@ -82,7 +84,7 @@ function apiRoutes({ state }: CoderAppOptions) {
     const owner = userOf(c, c.req.param("user"));
     // A member may create only their own; the service account (owner role) anyone's.
     if (!sees(callerOf(c), owner)) return errorResponse(403, "Forbidden.", { detail: "You do not have permission to create workspaces for other users." });
-    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; template_id?: unknown; template_version_id?: unknown; rich_parameter_values?: unknown } | undefined;
+    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; template_id?: unknown; template_version_id?: unknown; template_version_preset_id?: unknown; rich_parameter_values?: unknown } | undefined;
     if (!body || typeof body.name !== "string" || !NAME.test(body.name)) {
       return errorResponse(400, "Invalid request.", { validations: [{ field: "name", detail: "Must be lowercase letters, digits and hyphens, at most 32 characters." }] });
     }
@@ -91,7 +93,12 @@ function apiRoutes({ state }: CoderAppOptions) {
     // ASSUMPTION: any template_version_id names a version of some other template (the emulator
     // keeps one template), so a workspace made from it carries a different template_id.
     const templateId = body.template_id !== undefined ? TEMPLATE.id : `other-template-${String(body.template_version_id).slice(0, 8)}`;
-    const parameters = richParameters(body.rich_parameter_values);
+    const preset = body.template_version_preset_id === undefined ? undefined : TEMPLATE_PRESETS.find((p) => p.ID === body.template_version_preset_id);
+    if (body.template_version_preset_id !== undefined && !preset) return errorResponse(400, "Template version preset not found.");
+    // A preset's values first; values the request names override them.
+    const given = body.rich_parameter_values ?? [];
+    if (!Array.isArray(given)) return errorResponse(400, "Invalid rich parameter values.", { validations: [{ field: "rich_parameter_values", detail: "must be an array of {name, value}" }] });
+    const parameters = richParameters([...(preset?.Parameters ?? []).map((p) => ({ name: p.Name, value: p.Value })), ...given]);
     if (typeof parameters === "string") return errorResponse(400, "Invalid rich parameter values.", { validations: [{ field: "rich_parameter_values", detail: parameters }] });
     if (state.byName(owner, body.name)) {
       return errorResponse(409, `Workspace "${body.name}" already exists.`, { validations: [{ field: "name", detail: "This value is already in use and should be unique." }] });

@@ -52,6 +52,11 @@ export const TEMPLATE_PARAMETERS = [
   },
 ];
 
+/** The active version's presets, in codersdk.Preset's untagged (Go-named) JSON keys. */
+export const TEMPLATE_PRESETS = [
+  { ID: "5d0a8a4e-52d1-4c39-9d4e-0e2f7c1b9a01", Name: "large", Parameters: [{ PresetID: "5d0a8a4e-52d1-4c39-9d4e-0e2f7c1b9a01", Name: "cpu", Value: "8" }] },
+];
+
 /** The linux user the workspace's SSH server accepts (Coder logs in as the agent's user). */
 export const WORKSPACE_USER = "coder";
 

@@ -174,6 +174,20 @@ describe("leases on the Coder emulator", () => {
     expect(catalog.json.entries).toEqual([expect.objectContaining({ type: "docker-dev", description: expect.stringContaining("--param cpu 2|4|8 (default 2), repo string") })]);
   });
 
+  it("CODER_TEMPLATE_PRESET creates from that preset (request parameters still apply); a missing preset fails definitely", async () => {
+    expectEmpty = false;
+    const settings = { deploymentId: vars.CRABBOX_DEPLOYMENT_ID!, url: BASE, token: vars.CODER_SESSION_TOKEN!, organization: "default", template: "docker-dev", problems: [] };
+    const spec = { leaseId: "presetlease00001", deploymentId: settings.deploymentId, owner, sshPublicKey: await sshPublicKey() };
+    const large = new CoderAdapter({ ...settings, preset: "large" });
+    await large.create({ ...spec, parameters: { repo: "git@example.com:r.git" } }, { handle: large.handle(spec) });
+    const state = await control("/state");
+    expect(state.parameters[state.workspaces[0].id]).toEqual({ cpu: "8", repo: "git@example.com:r.git" });
+    expect(state.requests.find((r: any) => r.method === "POST" && r.path.endsWith("/workspaces")).body).toMatchObject({ template_version_preset_id: expect.any(String) });
+    const missing = new CoderAdapter({ ...settings, preset: "huge" });
+    await expect(missing.create({ ...spec, leaseId: "presetlease00002" }, { handle: missing.handle({ ...spec, leaseId: "presetlease00002" }) })).rejects.toMatchObject({ kind: "invalid" });
+    expect(await missing.doctor()).toContainEqual(expect.objectContaining({ name: "preset", status: "fail", detail: expect.stringContaining("it has: large") }));
+  });
+
   it("the sweep never lists other deployments' or unprefixed workspaces", async () => {
     expectEmpty = false;
     for (const name of ["cb-0000000-otherdeploy001", "my-own-workspace"]) {
