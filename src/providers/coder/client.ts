@@ -56,6 +56,11 @@ export class CoderClient {
     return answer.createForOthers === true;
   }
 
+  /** The resources (and their agents) a template version would create: GET /templateversions/{id}/resources. */
+  templateResources(versionId: string) {
+    return this.call({ method: "GET", path: `/templateversions/${encodeURIComponent(versionId)}/resources` }, z.array(wire.TemplateResource), "GET /templateversions/{id}/resources");
+  }
+
   /** The presets of a template version. */
   presets(versionId: string) {
     return this.call({ method: "GET", path: `/templateversions/${encodeURIComponent(versionId)}/presets` }, z.array(wire.Preset), "GET /templateversions/{id}/presets");

@@ -15,6 +15,13 @@ export async function runDoctor(api: CoderClient, settings: CoderSettings, prefi
   checks.push(ok("organization", `${org.value.name}`));
   const template = await attempt(() => api.template(org.value.id, settings.template));
   checks.push(template.ok ? ok("template", `${template.value.name} (active version ${template.value.active_version_id})`) : failed("template", template.error, "check CODER_TEMPLATE"));
+  if (template.ok) {
+    const resources = await attempt(() => api.templateResources(template.value.active_version_id));
+    const agents = resources.ok ? resources.value.flatMap((r) => r.agents ?? []) : [];
+    if (!resources.ok) checks.push(failed("linux agent", resources.error, "the template's resources could not be read"));
+    else if (agents.some((a) => a.operating_system === "linux")) checks.push(ok("linux agent", "the template's active version has a linux agent"));
+    else checks.push({ name: "linux agent", status: "fail", class: "config", detail: "the template's active version has no linux agent: its workspaces cannot be reached over SSH", hint: "add a coder_agent with os = \"linux\" to the template" });
+  }
   if (template.ok && settings.preset) {
     const presets = await attempt(() => api.presets(template.value.active_version_id));
     if (!presets.ok) checks.push(failed("preset", presets.error, "check CODER_TEMPLATE_PRESET"));

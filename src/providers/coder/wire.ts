@@ -25,6 +25,9 @@ export type TemplateParameter = z.infer<typeof TemplateParameter>;
 /** GET /templateversions/{id}/presets: codersdk.Preset has no json tags, so its keys are Go's. */
 export const Preset = z.object({ ID: str, Name: str, Parameters: opt(z.array(z.object({ Name: str, Value: str }))) });
 
+/** GET /templateversions/{id}/resources: what a workspace of that version would have (agents' OS read). */
+export const TemplateResource = z.object({ name: opt(str), agents: opt(z.array(z.object({ name: opt(str), operating_system: opt(str) }))) });
+
 export const Agent = z.object({
   id: str,
   name: opt(str),

@@ -73,6 +73,12 @@ function apiRoutes({ state }: CoderAppOptions) {
     return c.json(answers);
   });
 
+  api.get("/templateversions/:id/resources", (c) =>
+    c.req.param("id") === TEMPLATE.active_version_id
+      ? c.json([{ id: `${TEMPLATE.active_version_id}-r`, name: "dev", type: "docker_container", workspace_transition: "start", agents: [{ id: `${TEMPLATE.active_version_id}-a`, name: "main", status: "connecting", lifecycle_state: "created", operating_system: "linux", architecture: "amd64" }] }])
+      : errorResponse(404, NOT_FOUND),
+  );
+
   api.get("/templateversions/:id/presets", (c) => (c.req.param("id") === TEMPLATE.active_version_id ? c.json(TEMPLATE_PRESETS) : errorResponse(404, NOT_FOUND)));
 
   api.get("/templateversions/:id/rich-parameters", (c) =>

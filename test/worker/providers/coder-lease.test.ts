@@ -167,6 +167,8 @@ describe("leases on the Coder emulator", () => {
     expectEmpty = false;
     const report = await call("GET", "/v1/providers/coder/doctor", { token: ADMIN_TOKEN });
     expect(report.json.checks).toContainEqual(expect.objectContaining({ name: "create for users", status: "ok" }));
+    expect(report.json.checks).toContainEqual(expect.objectContaining({ name: "linux agent", status: "ok" }));
+    expect(report.json.ok).toBe(true);
     const settings = { deploymentId: vars.CRABBOX_DEPLOYMENT_ID!, url: BASE, organization: "default", template: "docker-dev", problems: [] };
     const member = new CoderAdapter({ ...settings, token: "coder-user-bob" });
     expect(await member.doctor()).toContainEqual(expect.objectContaining({ name: "create for users", status: "fail", detail: expect.stringMatching(/bob may create only its own/) }));
