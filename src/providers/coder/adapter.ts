@@ -201,7 +201,8 @@ export function parameterProblems(given: Record<string, string>, declared: Templ
     }
     const options = param.options ?? [];
     if (options.length && !options.some((o) => o.value === value)) problems.push(`${name} must be one of ${options.map((o) => o.value).join(", ")}`);
-    if (param.validation_regex && !safeRegex(param.validation_regex)?.test(value)) problems.push(`${name} does not match the template's pattern ${param.validation_regex}`);
+    const pattern = param.validation_regex ? safeRegex(param.validation_regex) : undefined;
+    if (pattern && !pattern.test(value)) problems.push(`${name} does not match the template's pattern ${param.validation_regex}`);
   }
   return problems;
 }

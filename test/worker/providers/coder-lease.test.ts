@@ -4,7 +4,7 @@
 // never touches other deployments' or unprefixed workspaces.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CoderAdapter } from "../../../src/providers/coder/adapter";
+import { CoderAdapter, parameterProblems } from "../../../src/providers/coder/adapter";
 import { leaseHandle } from "../../../src/providers/coder/marker";
 import { sweepOrphans } from "../../../src/sweep/orphans";
 import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
@@ -199,5 +199,21 @@ describe("leases on the Coder emulator", () => {
     expect(report).toMatchObject({ complete: true, ours: 0, reclaimed: 0 });
     await sweepOrphans(env, Date.now() + 2 * HOUR, { trigger: "admin", providers: ["coder"] });
     expect((await workspaces()).map((w) => w.name).sort()).toEqual(["cb-0000000-otherdeploy001", "my-own-workspace"]);
+  });
+});
+
+describe("parameterProblems", () => {
+  const declared = [
+    { name: "cpu", options: [{ value: "2" }, { value: "4" }] },
+    { name: "repo", validation_regex: "^https://" },
+    { name: "odd", validation_regex: "(?<!x" }, // a pattern JavaScript cannot compile: left to Coder
+  ];
+  it("refuses undeclared names, values outside the options and values missing the pattern; nothing else", () => {
+    expect(parameterProblems({ cpu: "4", repo: "https://x", odd: "anything" }, declared)).toEqual([]);
+    expect(parameterProblems({ cpu: "3", repo: "ftp://x", gpu: "1" }, declared)).toEqual([
+      "cpu must be one of 2, 4",
+      "repo does not match the template's pattern ^https://",
+      'the template declares no parameter "gpu" (it has: cpu, repo, odd)',
+    ]);
   });
 });
