@@ -258,15 +258,15 @@ export function releaseStepped(rec: LeaseRecord, now: number, step: ReleaseStep)
   const o = rec.op;
   if (o?.kind !== "release") return rec;
   const elapsed = now - o.firstAt;
+  const refreshed = step.data && rec.resource ? { ...rec, resource: { ...rec.resource, data: step.data } } : rec;
   if (!step.done) {
-    return { ...rec, op: { ...o, status: "due", failures: 0, nextAt: now + pollDelayMs(elapsed), lastError: undefined } };
+    return { ...refreshed, op: { ...o, status: "due", failures: 0, nextAt: now + pollDelayMs(elapsed), lastError: undefined } };
   }
   if (o.settleUntil !== undefined && now < o.settleUntil) {
     // Nothing found yet, but a late resource may still appear: look again, paced, until settled.
     const nextAt = Math.min(o.settleUntil, now + SETTLE_LOOK_MS);
-    return { ...rec, op: { ...o, status: "due", failures: 0, nextAt, lastError: undefined } };
+    return { ...refreshed, op: { ...o, status: "due", failures: 0, nextAt, lastError: undefined } };
   }
-  const refreshed = step.data && rec.resource ? { ...rec, resource: { ...rec.resource, data: step.data } } : rec;
   if (o.action === "stop") return park(refreshed, now);
   const state = rec.endReason === "provisioning_failed" ? "failed" : "released";
   return { ...refreshed, state, op: undefined, unsettled: undefined, endedAt: now, endpoint: undefined, pollAt: undefined };

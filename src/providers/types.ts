@@ -163,8 +163,11 @@ export type RecoverResult =
   /** More than one resource carries the handle: never guess, fail closed. */
   | { kind: "ambiguous"; count: number };
 
-/** `data`, when present, replaces `ResourceRef.data` (a key detached before a stop, say). */
-export type ReleaseStep = { done: true; data?: ResourceRef["data"] } | { done: false; detail: string };
+/**
+ * `data`, when present, replaces `ResourceRef.data` (a key detached before a stop, an id a
+ * listing verified), also on a step that is not done yet.
+ */
+export type ReleaseStep = { done: true; data?: ResourceRef["data"] } | { done: false; detail: string; data?: ResourceRef["data"] };
 
 /** One resource from a provider listing, with the ownership marker the adapter decoded. */
 export interface InventoryItem {

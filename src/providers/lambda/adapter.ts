@@ -151,6 +151,21 @@ export class LambdaAdapter implements ProviderAdapter {
    */
   async release(ref: ResourceRef, action: ReleaseAction, _spec: LeaseSpec, options: { exact?: boolean } = {}): Promise<ReleaseStep> {
     if (action !== "destroy") throw new ProviderError("unsupported", `Lambda cannot ${action} an instance, only destroy it`);
+    // A machine that is still billing gets the account's first permits. When a listing in this
+    // release already showed the lease's own instance carrying its key and only the terminate was
+    // rate limited, the retry terminates that id again without listing first (one request a try,
+    // not two); everything else is decided, as always, from a fresh listing.
+    const { verifiedLive, ...rest } = ref.data ?? {};
+    const cleared = verifiedLive === undefined ? undefined : rest;
+    if (ref.id && verifiedLive === ref.id && !options.exact) {
+      const step = await this.terminateVerified(ref.id, ref.data!, rest);
+      if (step) return step;
+    }
+    const step = await this.releaseFromListing(ref, options);
+    return cleared && !step.data ? { ...step, data: cleared } : step;
+  }
+
+  private async releaseFromListing(ref: ResourceRef, options: { exact?: boolean }): Promise<ReleaseStep> {
     const live = await this.instancesWithHandle(ref.handle);
     if (ref.id && !live.some((instance) => instance.id === ref.id)) {
       // Not listed (yet): ask for it by id too, so a listing that lags a launch cannot hide it.
@@ -162,7 +177,17 @@ export class LambdaAdapter implements ProviderAdapter {
     // own id: a sibling under the same handle may be a live lease's.
     const targets = options.exact ? live.filter((instance) => instance.id === ref.id) : live;
     const steps = [];
-    for (const instance of targets) steps.push(await this.terminateStep(instance));
+    for (const instance of targets) {
+      try {
+        steps.push(await this.terminateStep(instance));
+      } catch (err) {
+        // The lease's own instance, just seen live under its key: remember the id so the retry
+        // terminates it without a listing. Anything else fails the step as before.
+        const own = instance.id === ref.id && !options.exact && err instanceof ProviderError && err.kind === "rate_limited";
+        if (!own) throw err;
+        return { done: false, detail: `terminate rate limited: ${err.message}`, data: { ...ref.data, verifiedLive: instance.id } };
+      }
+    }
     const pending = steps.find((step) => step !== undefined);
     if (pending) return pending;
     if (options.exact && live.some((instance) => instance.id !== ref.id)) return { done: true };
@@ -269,6 +294,23 @@ export class LambdaAdapter implements ProviderAdapter {
       throw err;
     }
     return { done: false, detail: "terminate requested" };
+  }
+
+  /**
+   * Terminates an id a listing in this release verified. Rate limited again: the step keeps the
+   * id. Sent: the next step lists as usual. Any other refusal (gone, preempted): undefined, and
+   * the listing path decides.
+   */
+  private async terminateVerified(id: string, data: NonNullable<ResourceRef["data"]>, cleared: NonNullable<ResourceRef["data"]>): Promise<ReleaseStep | undefined> {
+    try {
+      await this.client().terminate([id]);
+      return { done: false, detail: "terminate requested", data: cleared };
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      if (err.kind === "rate_limited") return { done: false, detail: `terminate rate limited: ${err.message}`, data };
+      if (err.kind === "ambiguous") throw err;
+      return undefined;
+    }
   }
 
   /** Live (not terminated) instances whose SSH key names include the handle. */

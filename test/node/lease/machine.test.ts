@@ -103,6 +103,14 @@ describe("transitions", () => {
     expect(t.releaseStepped(provFailed, T, { done: true }).state).toBe("failed");
   });
 
+  it("a release step that is not done yet may still refresh the resource's data", () => {
+    const releasing = t.beginRelease(lease({ state: "active", resource: { handle: "h", id: "i-1", data: { sshKeyId: "k" } } }), T, { reason: "idle_timeout", action: "destroy" });
+    const stepped = t.releaseStepped(t.startAttempt(releasing, T), T, { done: false, detail: "terminate rate limited", data: { sshKeyId: "k", verifiedLive: "i-1" } });
+    expect(stepped.resource?.data).toEqual({ sshKeyId: "k", verifiedLive: "i-1" });
+    expect(stepped.op).toMatchObject({ status: "due", failures: 0 });
+    expect(t.releaseStepped(t.startAttempt(stepped, T), T, { done: false, detail: "terminating" }).resource?.data).toEqual({ sshKeyId: "k", verifiedLive: "i-1" });
+  });
+
   it("stop parks the lease with a retention deadline; releasing a parked lease destroys", () => {
     const stopping = t.beginRelease(lease({ state: "active", releaseAction: "stop" }), T, { reason: "released_by_user", action: "stop" });
     const parked = t.releaseStepped(stopping, T, { done: true });

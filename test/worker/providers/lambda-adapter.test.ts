@@ -340,6 +340,27 @@ describe("what Lambda itself would refuse, and what it lists", () => {
     expect(fake.calls.some((c) => c.path.endsWith("/terminate") && JSON.stringify(c.body).includes(preempted))).toBe(true);
   });
 
+  it("a rate-limited terminate of its own listed instance is retried by id alone: one request a try", async () => {
+    const ref = await lambda.create(SPEC, FIRST);
+    for (let i = 0; i < 3; i++) fake.overrides.push((c) => (c.path.endsWith("/terminate") ? new Response("error code: 1015", { status: 429 }) : undefined));
+    let current: typeof ref = ref;
+    const listings = () => fake.calls.filter((c) => c.method === "GET" && c.path === "/api/v1/instances").length;
+    const before = listings();
+    for (let i = 0; i < 4; i++) {
+      const step = await lambda.release(current, "destroy", SPEC);
+      expect(step.done).toBe(false);
+      if (step.data) current = { ...current, data: step.data };
+    }
+    // One listing verified the id; three terminates were refused, the fourth went through.
+    expect(listings() - before).toBe(1);
+    expect(fake.calls.filter((c) => c.path.endsWith("/terminate"))).toHaveLength(4);
+    expect(fake.instances.get(ref.id!)?.status).toBe("terminating");
+    expect(current.data).toEqual(ref.data); // the verified id is forgotten once the terminate went out
+    fake.settle();
+    expect((await lambda.release(current, "destroy", SPEC)).done).toBe(true);
+    expect(fake.liveInstances()).toEqual([]);
+  });
+
   it("sends an image id as an id and anything else as a family", async () => {
     const id = "0123abcd-0123-4abc-8def-0123456789ab";
     await lambda.create({ ...SPEC, image: id }, FIRST);
