@@ -34,13 +34,10 @@ export type EndReason = z.infer<typeof EndReason>;
 
 const Name = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/));
 
-/** OpenSSH public key line: algorithm, base64 body, optional comment. */
-export const SshPublicKey = z
-  .string()
-  .check(
-    z.maxLength(8192),
-    z.regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]{0,256})?$/),
-  );
+/** One OpenSSH public key line: algorithm, base64 body, optional comment. Adapters check it too. */
+export const OPENSSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]{0,256})?$/;
+
+export const SshPublicKey = z.string().check(z.maxLength(8192), z.regex(OPENSSH_PUBLIC_KEY));
 
 /** The API body limit leaves room for this much user data (providers may allow less). */
 export const MAX_USER_DATA_CHARS = 48 * 1024;

@@ -2,6 +2,7 @@
 // Idempotency-Key, and replaying it is the recovery), delete as the only release, and no marker
 // at all on an instance: ownership lives in the coordinator's records (DESIGN.md).
 
+import { OPENSSH_PUBLIC_KEY } from "../../contract/lease";
 import {
   ProviderError,
   type CatalogEntry,
@@ -38,7 +39,6 @@ export const FAL_CAPABILITIES: ProviderCapabilities = {
   keyHandling: "create_param",
 };
 
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const PAGE_SIZE = 100;
 const PENDING = new Set(["init", "pending", "provisioning"]);
 
@@ -65,7 +65,7 @@ export class FalAdapter implements ProviderAdapter {
 
   validate(spec: LeaseSpec): string[] {
     const problems: string[] = [];
-    if (!PUBLIC_KEY.test(spec.sshPublicKey.trim())) problems.push("sshPublicKey must be one OpenSSH public key line");
+    if (!OPENSSH_PUBLIC_KEY.test(spec.sshPublicKey.trim())) problems.push("sshPublicKey must be one OpenSSH public key line");
     const type = spec.type ?? this.settings.defaultType;
     if (!(INSTANCE_TYPES as readonly string[]).includes(type)) problems.push(`type must be one of ${INSTANCE_TYPES.join(", ")}`);
     // fal picks the region itself; a lease cannot ask for one.

@@ -2,6 +2,7 @@
 // top of VastClient. Offers are searched, then rented with the lease's label as the marker; the
 // lease's own key is attached to the instance once it runs (Vast's create takes no key).
 
+import { OPENSSH_PUBLIC_KEY } from "../../contract/lease";
 import {
   ProviderError,
   type CatalogEntry,
@@ -46,7 +47,6 @@ export const VAST_CAPABILITIES: ProviderCapabilities = {
 
 /** Statuses that will never become usable (docs: hello-world "Poll trap"). */
 const NEVER_USABLE = new Set(["exited", "unknown", "offline"]);
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const COUNTRY = /^[A-Z]{2}$/;
 const SEARCH_LIMIT = 20;
 const CATALOG_LIMIT = 200;
@@ -81,7 +81,7 @@ export class VastAdapter implements ProviderAdapter {
   validate(spec: LeaseSpec): string[] {
     const problems: string[] = [];
     const key = spec.sshPublicKey.trim();
-    if (!PUBLIC_KEY.test(key) || key.includes("PRIVATE KEY")) problems.push("sshPublicKey must be one OpenSSH public key line");
+    if (!OPENSSH_PUBLIC_KEY.test(key) || key.includes("PRIVATE KEY")) problems.push("sshPublicKey must be one OpenSSH public key line");
     const type = spec.type ?? this.settings.defaultType;
     if (type !== undefined && !parseType(type)) problems.push(`type must look like 1x_RTX_4090 (GPU count, x_, Vast's GPU name with underscores); see crabbox catalog --provider vast`);
     const region = spec.region ?? this.settings.defaultRegion;
