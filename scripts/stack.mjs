@@ -140,6 +140,7 @@ export async function startStack(options = {}) {
   const realVast = Boolean(devVars.VAST_API_KEY);
   const realFal = Boolean(devVars.FAL_KEY);
   const realCoder = Boolean(devVars.CODER_URL && devVars.CODER_SESSION_TOKEN);
+  const realSealos = Boolean(devVars.SEALOS_KUBECONFIG || (devVars.SEALOS_API_SERVER && devVars.SEALOS_TOKEN));
   const adminToken = devVars.CRABBOX_ADMIN_TOKEN || `crabbox-admin-${randomBytes(24).toString("hex")}`;
   const url = `http://${HOST}:${port}`;
   await assertPortFree(port);
@@ -172,7 +173,7 @@ export async function startStack(options = {}) {
       onLine: (source, line) => line.startsWith("{") || onOutput(source, line),
     });
     running.push(emulators);
-    const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}, vast: {url: string, sshPort: number, apiKey: string}, fal: {url: string, apiBase: string, sshPort: number, apiKey: string}, coder: {url: string, sshPort: number, apiKey: string, template: string}}} */ (await emulatorInfo(emulators));
+    const emulator = /** @type {{lambda: {url: string, apiBase: string, sshPort: number, apiKey: string}, vast: {url: string, sshPort: number, apiKey: string}, fal: {url: string, apiBase: string, sshPort: number, apiKey: string}, coder: {url: string, sshPort: number, apiKey: string, template: string}, sealos: {url: string, apiKey: string, namespace: string, sshHost: string, sshPort: number, nodeHost: string, image: string}}} */ (await emulatorInfo(emulators));
     if (options.capacity) await configureEmulator(emulator.lambda.url, { capacity: options.capacity });
 
     /** @type {Record<string, string>} */
@@ -188,6 +189,10 @@ export async function startStack(options = {}) {
     if (!realVast) Object.assign(vars, { VAST_BASE_URL: emulator.vast.url, VAST_API_KEY: emulator.vast.apiKey });
     if (!realFal) Object.assign(vars, { FAL_BASE_URL: emulator.fal.apiBase, FAL_KEY: emulator.fal.apiKey, FAL_SSH_PORT: String(emulator.fal.sshPort) });
     if (!realCoder) Object.assign(vars, { CODER_URL: emulator.coder.url, CODER_SESSION_TOKEN: emulator.coder.apiKey, CODER_TEMPLATE: emulator.coder.template });
+    if (!realSealos) {
+      const sealos = emulator.sealos;
+      Object.assign(vars, { SEALOS_API_SERVER: sealos.url, SEALOS_TOKEN: sealos.apiKey, SEALOS_NAMESPACE: sealos.namespace, SEALOS_IMAGE: sealos.image, SEALOS_SSH_HOST: sealos.sshHost, SEALOS_SSHGATE_PORT: String(sealos.sshPort) });
+    }
     if (!devVars.CRABBOX_ADMIN_TOKEN) vars.CRABBOX_ADMIN_TOKEN = adminToken;
     if (ackDeadline) vars.DEFAULT_ACK_DEADLINE = ackDeadline;
 
@@ -210,7 +215,7 @@ export async function startStack(options = {}) {
     const adminTokenFromDevVars = Boolean(devVars.CRABBOX_ADMIN_TOKEN);
     // The group of npm → wrangler → workerd (its leader's pid): the bench finds workerd in it to read its CPU time.
     const wranglerPgid = /** @type {number} */ (wrangler.child.pid);
-    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, realCoder, emulator, wranglerPgid, stop };
+    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, realCoder, realSealos, emulator, wranglerPgid, stop };
   } catch (err) {
     await stop();
     throw err;

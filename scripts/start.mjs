@@ -1,7 +1,8 @@
 // `npm start`: the whole thing locally (coordinator on workerd with local DO and D1, emulated
 // clouds with real SSH machines, a dev token), and how to point the CLI at it. Ctrl-C stops all.
 // Env: CRABBOX_PORT (8787), CRABBOX_EMULATOR_PORT, CRABBOX_ACK_DEADLINE. Real credentials in
-// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY, FAL_KEY, CODER_URL + CODER_SESSION_TOKEN) switch
+// .dev.vars (LAMBDA_API_KEY, VAST_API_KEY, FAL_KEY, CODER_URL + CODER_SESSION_TOKEN,
+// SEALOS_API_SERVER + SEALOS_TOKEN or SEALOS_KUBECONFIG) switch
 // that provider to its real API.
 import { rm } from "node:fs/promises";
 import { startStack, writeStackFile } from "./stack.mjs";
@@ -25,6 +26,9 @@ function describe(stack, stackFile) {
   const coder = stack.realCoder
     ? "Coder: REAL deployment (CODER_URL from .dev.vars)"
     : `Coder: emulator at ${stack.emulator.coder.url} (template docker-dev)`;
+  const sealos = stack.realSealos
+    ? "Sealos: REAL cluster (SEALOS_* from .dev.vars) — DevBoxes bill your account"
+    : `Sealos: emulator at ${stack.emulator.sealos.url} (namespace ${stack.emulator.sealos.namespace}, SSHGate ${stack.emulator.sealos.sshHost}:${stack.emulator.sealos.sshPort}, user devbox)`;
   return [
     "",
     "crabbox is running",
@@ -35,6 +39,7 @@ function describe(stack, stackFile) {
     `  ${vast}`,
     `  ${fal}`,
     `  ${coder}`,
+    `  ${sealos}`,
     `  written to    ${stackFile}`,
     "",
     "Point the CLI at it:",
@@ -49,6 +54,7 @@ function describe(stack, stackFile) {
           `  export PATH="$PWD/test/emulators/coder/bin:$PATH" CODER_URL=${stack.emulator.coder.url} CODER_SESSION_TOKEN=coder-user-dev`,
           "  npx crabbox acquire --provider coder",
         ]),
+    "  npx crabbox acquire --provider sealos   # a DevBox, reached through SSHGate",
     "",
     "Or talk to the API directly:",
     `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,

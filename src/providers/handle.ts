@@ -65,3 +65,26 @@ export function markerOfHandle(name: string, ownDeploymentId: string): { deploym
   const own = parsed.segment === deploymentSegment(ownDeploymentId, parsed.leaseId.length);
   return { deploymentId: own ? ownDeploymentId : parsed.segment, leaseId: parsed.leaseId, handle: name };
 }
+
+/**
+ * The short form for providers whose names must be DNS labels or are capped near 32 characters
+ * (Coder workspaces, Sealos DevBoxes): `cb-<deployment hash>-<lease id>`, at most 31 characters.
+ */
+export function shortHandlePrefix(deploymentId: string): string {
+  return `cb-${deploymentHash(deploymentId, SHORT_HASH_CHARS)}-`;
+}
+
+export function shortHandle(deploymentId: string, leaseId: string): string {
+  if (!LEASE_ID.test(leaseId)) throw new Error("lease id must match ^[a-z0-9]{12,20}$");
+  return `${shortHandlePrefix(deploymentId)}${leaseId}`;
+}
+
+/** The lease id a short handle of this deployment carries, or undefined. */
+export function leaseOfShortHandle(name: string, ownDeploymentId: string): string | undefined {
+  const prefix = shortHandlePrefix(ownDeploymentId);
+  if (!name.startsWith(prefix)) return undefined;
+  const leaseId = name.slice(prefix.length);
+  return LEASE_ID.test(leaseId) ? leaseId : undefined;
+}
+
+const SHORT_HASH_CHARS = 7;

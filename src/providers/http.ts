@@ -171,7 +171,9 @@ export class HttpClient {
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
-        const what = err instanceof Error && err.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : "network error";
+        // A certificate the runtime does not trust is worth naming: it never heals by retrying.
+        const tls = err instanceof Error && /TLS|certificate|SSL|handshake/i.test(err.message);
+        const what = err instanceof Error && err.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : tls ? "TLS handshake failed (certificate not trusted?)" : "network error";
         throw new ProviderError("ambiguous", this.redact(`${req.method} ${url.pathname}: ${what}`));
       }
       if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {

@@ -6,6 +6,7 @@ import { createPacer, pacingEnabled } from "../pacing/pacer";
 import { lambdaProvider } from "./lambda";
 import { coderProvider } from "./coder";
 import { falProvider } from "./fal";
+import { sealosProvider } from "./sealos";
 import { vastProvider } from "./vast";
 import type { ProviderAdapter, ProviderCapabilities, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
@@ -17,7 +18,7 @@ export function registerProviderFactory(factory: ProviderFactory): void {
   for (const name of [factory.name, ...(factory.aliases ?? [])]) FACTORIES.set(name, factory);
 }
 
-for (const factory of [lambdaProvider, vastProvider, falProvider, coderProvider]) registerProviderFactory(factory);
+for (const factory of [lambdaProvider, vastProvider, falProvider, coderProvider, sealosProvider]) registerProviderFactory(factory);
 
 export function providerFactories(): ProviderFactory[] {
   return [...new Set(FACTORIES.values())];

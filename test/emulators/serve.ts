@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { startLambdaEmulator } from "./lambda/index.ts";
 import { startCoderEmulator } from "./coder/index.ts";
 import { startFalEmulator } from "./fal/index.ts";
+import { startSealosEmulator } from "./sealos/index.ts";
 import { startVastEmulator } from "./vast/index.ts";
 
 const USAGE = `usage: node test/emulators/serve.ts [--port N] [--ssh-port N] [--api-key KEY]
@@ -80,6 +81,19 @@ const EMULATORS: { name: string; start(flags: Flags): Promise<Running> }[] = [
       const adminToken = flags["api-key"] ?? `coder_emulator-${randomBytes(12).toString("hex")}`;
       const emulator = await startCoderEmulator({ adminToken, buildMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
       return { info: { url: emulator.url, sshPort: emulator.sshPort, apiKey: adminToken, template: "docker-dev" }, close: () => emulator.close() };
+    },
+  },
+  {
+    name: "sealos",
+    async start(flags) {
+      // A Sealos user's kubeconfig token, bound to its one namespace.
+      const token = flags["api-key"] ?? `sealos_emulator-${randomBytes(12).toString("hex")}`;
+      const namespace = "ns-crabbox";
+      const emulator = await startSealosEmulator({ tokens: { [token]: namespace }, bootMs: num(flags, "boot-ms", BOOT_MS_DEFAULT) });
+      return {
+        info: { url: emulator.url, apiKey: token, namespace, sshHost: emulator.gatewayHost, sshPort: emulator.sshPort, nodeHost: emulator.nodeHost, image: "ghcr.io/labring-actions/devbox/ubuntu-22.04:emulated" },
+        close: () => emulator.close(),
+      };
     },
   },
 ];

@@ -4,6 +4,7 @@ import type { TestProject } from "vitest/node";
 import { startLambdaEmulator, type LambdaEmulator } from "../emulators/lambda/index.ts";
 import { startCoderEmulator, type CoderEmulator } from "../emulators/coder/index.ts";
 import { startFalEmulator, type FalEmulator } from "../emulators/fal/index.ts";
+import { startSealosEmulator, type SealosEmulator } from "../emulators/sealos/index.ts";
 import { startVastEmulator, type VastEmulator } from "../emulators/vast/index.ts";
 
 declare module "vitest" {
@@ -14,19 +15,23 @@ declare module "vitest" {
     falPort: number;
     falSshPort: number;
     coderPort: number;
+    sealosPort: number;
+    sealosGatewayPort: number;
   }
 }
 
-/** Must match LAMBDA_API_KEY / VAST_API_KEY / FAL_KEY / CODER_SESSION_TOKEN in vitest.config.ts. */
+/** Must match LAMBDA_API_KEY / VAST_API_KEY / FAL_KEY / CODER_SESSION_TOKEN / SEALOS_TOKEN in vitest.config.ts. */
 const LAMBDA_TEST_API_KEY = "secret_test-lambda-key";
 const VAST_TEST_API_KEY = "vast_test-key-0123456789";
 const FAL_TEST_API_KEY = "fal_test-key-0123456789";
 const CODER_TEST_TOKEN = "coder_test-admin-token-0123";
+const SEALOS_TEST_TOKEN = "sealos_test-token-0123456789";
 
 let lambda: LambdaEmulator | undefined;
 let vast: VastEmulator | undefined;
 let fal: FalEmulator | undefined;
 let coder: CoderEmulator | undefined;
+let sealos: SealosEmulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   lambda = await startLambdaEmulator({
@@ -44,10 +49,15 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("falSshPort", fal.sshPort);
   coder = await startCoderEmulator({ adminToken: CODER_TEST_TOKEN });
   project.provide("coderPort", coder.port);
+  // The namespace must match SEALOS_NAMESPACE; a second token sees only another namespace.
+  sealos = await startSealosEmulator({ tokens: { [SEALOS_TEST_TOKEN]: "ns-crabbox-test", "sealos_other-tenant-token": "ns-other" } });
+  project.provide("sealosPort", sealos.port);
+  project.provide("sealosGatewayPort", sealos.sshPort);
 }
 
 export async function teardown(): Promise<void> {
-  await Promise.all([lambda?.close(), vast?.close(), fal?.close(), coder?.close()]);
+  await Promise.all([lambda?.close(), vast?.close(), fal?.close(), coder?.close(), sealos?.close()]);
+  sealos = undefined;
   coder = undefined;
   lambda = undefined;
   vast = undefined;
