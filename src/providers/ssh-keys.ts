@@ -42,8 +42,8 @@ function base64(bytes: Uint8Array): string {
 const fromBase64Url = (text: string) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 export async function generateOpenSshEd25519(comment = ""): Promise<OpenSshKeyPair> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: Parameters<typeof crypto.subtle.exportKey>[1] };
+  const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as { x?: string; d?: string };
   const pub = fromBase64Url(jwk.x!);
   const seed = fromBase64Url(jwk.d!);
   const publicBlob = concat([sshString(KEY_TYPE), sshString(pub)]);

@@ -173,6 +173,22 @@ describe("crabbox CLI against the local stack", () => {
     expect(state.workspaces).toEqual([]);
   });
 
+  it("acquires a Sealos DevBox, logs in as devbox through the emulated SSHGate; pause, resume, destroy, nothing left", async () => {
+    const acquired = await crabbox(["acquire", "--provider", "sealos", "--json"]);
+    if (acquired.code !== 0) throw new Error(`acquire failed (${acquired.code}): ${acquired.stderr}\n${output.slice(-40).join("\n")}`);
+    const lease = JSON.parse(acquired.stdout) as Lease;
+    const gateway = stack.emulator.sealos;
+    expect(lease).toMatchObject({ state: "active", releaseAction: "stop", endpoint: { kind: "ssh", host: gateway.sshHost, port: gateway.sshPort, user: "devbox" } });
+    expect(await crabbox(["ssh", lease.slug, "--", "echo hello; echo $USER"])).toMatchObject({ code: 0, stdout: "hello\ndevbox\n" });
+    expect((JSON.parse((await crabbox(["release", lease.slug, "--json"])).stdout) as Lease).state).toBe("parked");
+    expect((await crabbox(["resume", lease.slug])).code).toBe(0);
+    expect(await crabbox(["ssh", lease.slug, "--", "echo back"])).toMatchObject({ code: 0, stdout: "back\n" });
+    expect((JSON.parse((await crabbox(["release", lease.slug, "--action", "destroy", "--json"])).stdout) as Lease).state).toBe("released");
+    const state = (await (await fetch(`${gateway.url}/_emulator/state`)).json()) as { devboxes: unknown[]; secrets: unknown[]; gatewaySessions: number };
+    expect([state.devboxes, state.secrets]).toEqual([[], []]);
+    expect(state.gatewaySessions).toBeGreaterThanOrEqual(2);
+  });
+
   it("admin commands work with the stack's admin token", async () => {
     const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
     const tokens = await admin(["admin", "token", "list", "--json"]);

@@ -63,7 +63,8 @@ export class SealosClient {
   }
 
   createDevbox(body: unknown, options: { dryRun?: boolean } = {}) {
-    const query = { fieldManager: "crabbox", ...(options.dryRun ? { dryRun: "All" } : {}) };
+    // Strict: a field the cluster's CRD does not declare fails the create instead of being pruned.
+    const query = { fieldManager: "crabbox", fieldValidation: "Strict", ...(options.dryRun ? { dryRun: "All" } : {}) };
     return this.call({ method: "POST", path: this.devboxes, query, json: body }, wire.Devbox, "POST devboxes");
   }
 

@@ -42,22 +42,42 @@ function route(state: SealosState, offered: Buffer): { rec: DevboxRecord; privat
   return undefined;
 }
 
-/** Pipe one proxied channel both ways; exit status before EOF, as OpenSSH expects. */
-function splice(local: ServerChannel, remote: ClientChannel): void {
-  remote.on("data", (d: Buffer) => local.write(d));
-  remote.stderr.on("data", (d: Buffer) => local.stderr.write(d));
-  local.on("data", (d: Buffer) => remote.write(d));
-  local.on("end", () => remote.end());
-  let exit: { code?: number; signal?: string } = {};
-  remote.on("exit", (code: number | null, signal?: string) => {
-    exit = signal ? { signal } : { code: code ?? 0 };
-  });
-  remote.on("close", () => {
-    if (exit.signal) local.exit(exit.signal, false, "");
-    else local.exit(exit.code ?? 0);
+/**
+ * One proxied channel: accepted at once (a client may send EOF right after its exec, and ssh2
+ * then refuses a late accept), its input held until the DevBox's channel opens, then spliced.
+ * Exit status goes before EOF, as OpenSSH expects.
+ */
+function proxyChannel(local: ServerChannel, open: (done: (err: Error | undefined, ch?: ClientChannel) => void) => void): void {
+  let remote: ClientChannel | undefined;
+  const held: Buffer[] = [];
+  let ended = false;
+  local.on("data", (d: Buffer) => (remote ? remote.write(d) : held.push(d)));
+  local.on("end", () => (remote ? remote.end() : (ended = true)));
+  local.on("close", () => remote?.close());
+  // Listeners go on in the open callback itself: ssh2 parses a whole TCP chunk at once, so the
+  // command's output and exit status may follow the channel's success synchronously.
+  const attach = (ch: ClientChannel) => {
+    remote = ch;
+    for (const d of held) ch.write(d);
+    if (ended) ch.end();
+    ch.on("data", (d: Buffer) => local.write(d));
+    ch.stderr.on("data", (d: Buffer) => local.stderr.write(d));
+    let exit: { code?: number; signal?: string } = {};
+    ch.on("exit", (code: number | null, signal?: string) => {
+      exit = signal ? { signal } : { code: code ?? 0 };
+    });
+    ch.on("close", () => {
+      if (exit.signal) local.exit(exit.signal.replace(/^SIG/, ""), false, "");
+      else local.exit(exit.code ?? 0);
+      local.end();
+    });
+  };
+  open((err, ch) => {
+    if (ch && !err) return attach(ch);
+    local.stderr.write(`sshgate: ${err?.message ?? "no channel"}\n`);
+    local.exit(255);
     local.end();
   });
-  local.on("close", () => remote.close());
 }
 
 export async function startGateway(options: { state: SealosState; host: string; port: number }): Promise<Gateway> {
@@ -115,20 +135,24 @@ export async function startGateway(options: { state: SealosState; host: string; 
           remote?.signal(info.name);
           ok?.();
         });
-        const open = (accept: () => ServerChannel, no: (() => void) | undefined, start: (conn: InstanceType<typeof Client>, done: (err: Error | undefined, ch: ClientChannel) => void) => void) => {
-          connected.then(
-            (conn) =>
-              start(conn, (err, ch) => {
-                if (err) return no?.();
-                remote = ch;
-                splice(accept(), ch);
-              }),
-            () => no?.(),
+        /** Accept now; open the matching channel on the DevBox once its connection is up. */
+        const open = (accept: () => ServerChannel | undefined, start: (conn: InstanceType<typeof Client>, done: (err: Error | undefined, ch: ClientChannel) => void) => void) => {
+          const local = accept();
+          if (!local) return;
+          proxyChannel(local, (done) =>
+            connected.then(
+              (conn) =>
+                start(conn, (err, ch) => {
+                  if (!err) remote = ch;
+                  done(err, ch);
+                }),
+              (err: Error) => done(err),
+            ),
           );
         };
-        session.on("exec", (ok, no, info) => open(ok, no, (conn, done) => conn.exec(info.command, { pty: pty ?? false, env: env as NodeJS.ProcessEnv }, done)));
-        session.on("shell", (ok, no) => open(ok, no, (conn, done) => conn.shell(pty ?? false, { env: env as NodeJS.ProcessEnv }, done)));
-        session.on("subsystem", (ok, no, info) => open(ok, no, (conn, done) => conn.subsys(info.name, done)));
+        session.on("exec", (ok, _no, info) => open(ok, (conn, done) => conn.exec(info.command, { pty: pty ?? false, env: env as NodeJS.ProcessEnv }, done)));
+        session.on("shell", (ok) => open(ok, (conn, done) => conn.shell(pty ?? false, { env: env as NodeJS.ProcessEnv }, done)));
+        session.on("subsystem", (ok, _no, info) => open(ok, (conn, done) => conn.subsys(info.name, done)));
         session.on("close", () => backend.end());
       });
     });

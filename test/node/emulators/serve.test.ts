@@ -23,6 +23,7 @@ describe("test/emulators/serve.ts", () => {
       vast: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k" },
       fal: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiBase: expect.stringMatching(/\/v1$/), sshPort: expect.any(Number), apiKey: "k" },
       coder: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), sshPort: expect.any(Number), apiKey: "k", template: "docker-dev" },
+      sealos: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiKey: "k", namespace: "ns-crabbox", sshHost: "127.14.0.1", sshPort: expect.any(Number), nodeHost: "127.14.0.2", image: expect.any(String) },
     });
 
     const { apiBase, sshPort } = ready.lambda;
