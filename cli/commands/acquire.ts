@@ -20,6 +20,7 @@ export default defineCommand<Options>({
     "crabbox acquire --provider lambda --type gpu_1x_a10 --ttl 4h",
     "crabbox acquire --provider vast --type 1x_RTX_4090 --max-price 0.5",
     "crabbox acquire --provider coder --json",
+    "crabbox acquire --provider sealos --release-action destroy",
   ],
   async run(ctx, { opts }) {
     const lease = await acquireLease(ctx, leaseRequest(opts), { timeoutMs: durationMs(opts.timeout), sshWaitMs: durationMs(opts.sshWait) });
