@@ -18,6 +18,8 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   CRABBOX_ADMIN_TOKEN: "test-admin-token-0123456789",
+                  // Above a budget test's 7 admitted leases; the cap test reads the same number.
+                  MAX_LEASES_PER_OWNER: "8",
                   LAMBDA_API_KEY: "secret_test-lambda-key",
                   LAMBDA_BASE_URL: `http://127.0.0.1:${inject<number>("lambdaPort")}/api/v1`,
                   LAMBDA_SSH_PORT: String(inject<number>("lambdaSshPort")),

@@ -17,6 +17,8 @@ export interface CoordinatorConfig {
   maxLeasesPerOwner: number;
   maxLeasesGlobal: number;
   sweepGraceMs: number;
+  /** Budget defaults for owners without their own (cents; null: no limit). */
+  budget: { monthlyLimitCents: number | null; maxRateCentsPerHour: number | null };
 }
 
 const cache = new WeakMap<object, CoordinatorConfig>();
@@ -35,6 +37,15 @@ function count(env: Env, name: keyof Env & string, fallback: number): number {
   return n;
 }
 
+/** A dollar amount var ("500", "12.50") in cents; unset or empty: no limit. */
+function dollarsAsCents(env: Env, name: string): number | null {
+  const raw = ((env as unknown as Record<string, string | undefined>)[name] ?? "").trim();
+  if (!raw) return null;
+  const dollars = Number(raw);
+  if (!Number.isFinite(dollars) || dollars < 0) throw new Error(`configuration var ${name} is not a dollar amount: ${raw}`);
+  return Math.round(dollars * 100);
+}
+
 export function loadConfig(env: Env): CoordinatorConfig {
   const hit = cache.get(env);
   if (hit) return hit;
@@ -51,6 +62,7 @@ export function loadConfig(env: Env): CoordinatorConfig {
     maxLeasesPerOwner: count(env, "MAX_LEASES_PER_OWNER", 5),
     maxLeasesGlobal: count(env, "MAX_LEASES_GLOBAL", 100),
     sweepGraceMs: duration(env, "SWEEP_GRACE", "10m"),
+    budget: { monthlyLimitCents: dollarsAsCents(env, "DEFAULT_MONTHLY_BUDGET"), maxRateCentsPerHour: dollarsAsCents(env, "DEFAULT_MAX_SPEND_RATE") },
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(config.deploymentId ?? "")) {
     throw new Error("configuration var CRABBOX_DEPLOYMENT_ID must be 1-40 chars of letters, digits, . _ -");

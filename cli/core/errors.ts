@@ -65,6 +65,7 @@ export const API_ERROR_EXIT = {
   invalid_state: EXIT.lease,
   lease_expired: EXIT.lease,
   quota_exceeded: EXIT.quota,
+  budget_exceeded: EXIT.quota,
   provider_error: EXIT.server,
   internal_error: EXIT.server,
 } as const satisfies Record<ErrorCode, ExitCode>;

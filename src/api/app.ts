@@ -6,10 +6,11 @@ import { mount, type AppEnv, type RouteSpec } from "./route";
 import { adminRoutes } from "./routes/admin";
 import { mountBenchRoutes } from "./routes/bench";
 import { leaseRoutes } from "./routes/leases";
+import { usageRoutes } from "./routes/usage";
 import { metaRoutes } from "./routes/meta";
 import { sweepRoutes } from "./routes/sweeps";
 
-export const ROUTES: readonly RouteSpec[] = [...metaRoutes(() => ROUTES), ...leaseRoutes, ...adminRoutes, ...sweepRoutes];
+export const ROUTES: readonly RouteSpec[] = [...metaRoutes(() => ROUTES), ...leaseRoutes, ...usageRoutes, ...adminRoutes, ...sweepRoutes];
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -42,6 +42,8 @@ export interface NormalizedCreate {
   adapter: ProviderAdapter;
   /** What the adapter will be asked to create. */
   spec: LeaseSpec;
+  /** What the lease reserves per hour against its owner's budget; undefined: no price. */
+  priceCentsPerHour?: number;
 }
 
 export async function normalizeCreate(
@@ -86,14 +88,17 @@ export async function normalizeCreate(
   const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
   // What the provider would refuse is refused now, before any lease or machine exists (a check
   // that needs the provider, such as a template's parameters, answers 502 when it cannot run).
-  const problems = await Promise.resolve(adapter.validate(spec)).catch((err: unknown) => {
+  const asApiError = (err: unknown) => {
     if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(`${body.provider}: ${err.message}`, secretValues(env)));
     throw err;
-  });
+  };
+  const problems = await Promise.resolve(adapter.validate(spec)).catch(asApiError);
   if (problems.length) {
     throw new ApiError(400, "invalid_for_provider", `${body.provider} cannot take this request: ${problems.join("; ")}`);
   }
-  return { request, adapter, spec };
+  // What admission reserves against the owner's budget (a read: the type's list price).
+  const priceCentsPerHour = await adapter.priceCentsPerHour(spec).catch(asApiError);
+  return { request, adapter, spec, priceCentsPerHour };
 }
 
 /** Canonical hash of what was asked: the same id with the same hash joins, otherwise 409. */

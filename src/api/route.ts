@@ -15,7 +15,7 @@ export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
 export type AppContext = Context<AppEnv>;
 
 export interface RouteSpec<B = unknown, Q = unknown> {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "put" | "delete";
   path: string;
   summary: string;
   auth: "none" | "user" | "admin";

@@ -56,6 +56,8 @@ export const ERROR_CODES = [
   "tailscale_not_configured",
   "lease_expired",
   "quota_exceeded",
+  /** Admission: the lease's reservation would cross the owner's monthly budget or spend rate (402). */
+  "budget_exceeded",
   "provider_error",
   "internal_error",
 ] as const;

@@ -135,6 +135,10 @@ export const Lease = z.object({
     ttl: z.optional(Timestamp),
     retention: z.optional(Timestamp),
   }),
+  /** What the machine costs per hour in US cents (absent: the provider has no price configured). */
+  priceCentsPerHour: z.optional(z.number()),
+  /** Cents spent so far: from the provider's create until the machine is confirmed gone. */
+  costCents: z.number(),
 });
 export type Lease = z.infer<typeof Lease>;
 
@@ -149,6 +153,9 @@ export const LeaseSummary = z.object({
   endReason: z.optional(z.string()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  priceCentsPerHour: z.optional(z.number()),
+  /** Cents spent so far (from the index: exact for ended leases, up to now for live ones). */
+  costCents: z.number(),
 });
 export type LeaseSummary = z.infer<typeof LeaseSummary>;
 

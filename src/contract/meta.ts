@@ -60,7 +60,7 @@ export const Catalog = z.object({
   ),
 });
 
-const Owner = z.string().check(z.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/));
+export const Owner = z.string().check(z.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/));
 
 /** The owner's usernames at providers that have their own users (Coder), where not the owner name. */
 export const ProviderUsers = z.record(ProviderName, z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)));

@@ -6,7 +6,8 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../contract/lease";
 import type { ErrorCode } from "../contract/common";
-import { admit as admitInIndex, syncIndex } from "../ledger/leases";
+import { admissionInput, admit as admitInIndex, syncIndex } from "../ledger/leases";
+import { rebill } from "./billing";
 import { capabilitiesOf, releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
 import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
@@ -21,7 +22,7 @@ const MAX_STEPS_PER_RUN = 12;
 export const MAX_WAIT_MS = 30_000;
 const STEP_FAILURE_RETRY_MS = 30_000;
 
-export type LeaseError = { code: ErrorCode; message: string; status: 400 | 404 | 409 | 429 | 503 };
+export type LeaseError = { code: ErrorCode; message: string; status: 400 | 402 | 404 | 409 | 429 | 503 };
 export type LeaseResult<T = Lease> = { ok: true; value: T; created?: boolean } | { ok: false; error: LeaseError };
 
 export interface CreateInput {
@@ -39,6 +40,8 @@ export interface CreateInput {
   userData?: string;
   /** See LeaseRecord.stopIsFree. */
   stopIsFree?: boolean;
+  /** What the lease reserves against its owner's budget per hour (the adapter's estimate). */
+  priceCentsPerHour?: number;
 }
 
 /** `null` is an admin acting on any owner's lease. */
@@ -90,9 +93,11 @@ export class LeaseObject extends DurableObject<Env> {
     return this.store.load();
   }
 
-  commit(prev: LeaseRecord, next: LeaseRecord, note?: string): void {
-    this.store.save(next);
+  commit(prev: LeaseRecord, proposed: LeaseRecord, note?: string): void {
     const now = this.now();
+    // What the lease costs follows its state: a change of billing rate closes the open stretch.
+    const next = rebill(prev, proposed, now);
+    this.store.save(next);
     if (prev.state !== next.state) this.store.log(now, "state", next.state, `${prev.state} → ${next.state}${note ? `: ${note}` : ""}`);
     else if (note && note !== this.lastNote) this.store.log(now, "note", next.state, note);
     // Repeated notes (a health poll every minute) are logged once, not every time.
@@ -264,6 +269,7 @@ export class LeaseObject extends DurableObject<Env> {
       createPolicy: input.createPolicy,
       idFromClient: input.idFromClient,
       stopIsFree: input.stopIsFree,
+      ...(input.priceCentsPerHour ? { price: { centsPerHour: input.priceCentsPerHour } } : {}),
       state: "requested",
       createdAt: now,
       lastTouchAt: now,
@@ -295,7 +301,7 @@ export class LeaseObject extends DurableObject<Env> {
     const config = loadConfig(this.env);
     let admission;
     try {
-      admission = await admitInIndex(this.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, this.now());
+      admission = await admitInIndex(this.env.DB, rec, admissionInput(config, rec, this.now()), this.now());
     } catch (err) {
       console.error(`lease ${rec.id}: admission failed: ${err instanceof Error ? err.message : String(err)}`);
       if (rec.idFromClient === false) {
@@ -319,6 +325,7 @@ export class LeaseObject extends DurableObject<Env> {
     }
     if (!admission.admitted) {
       this.forget();
+      if (admission.scope === "budget") return { ok: false, error: { code: "budget_exceeded", message: `over budget: ${admission.detail}`, status: 402 } };
       const message = `${admission.scope === "owner" ? "you already hold" : "the coordinator already holds"} the maximum of ${admission.limit} live leases`;
       return { ok: false, error: { code: "quota_exceeded", message, status: 429 } };
     }

@@ -2,7 +2,8 @@
 // allow-listed view built in view.ts, never with this record.
 
 import type { EndReason, LeaseState } from "../contract/lease";
-import type { Endpoint, ReleaseAction, ResourceRef } from "../providers/types";
+import type { Endpoint, Price, ReleaseAction, ResourceRef } from "../providers/types";
+import type { Billing } from "./billing";
 
 /** What the client asked for, normalised (durations in ms). Its hash decides join vs 409. */
 export interface LeaseRequest {
@@ -128,6 +129,13 @@ export interface LeaseRecord {
   goneSeenAt?: number;
   /** Consecutive polls that found the machine running but not yet answering SSH. */
   probeFailures?: number;
+  /**
+   * What the machine costs: reserved at admission from the provider's list price or ceiling,
+   * replaced by the exact price when create learns it (a market's chosen offer).
+   */
+  price?: Price;
+  /** What it has cost so far (billing.ts). */
+  billing?: Billing;
 }
 
 export const TERMINAL_STATES: readonly LeaseState[] = ["released", "failed"];

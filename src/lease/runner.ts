@@ -5,7 +5,7 @@
 import { composeBootScript } from "../boot/compose";
 import { tailscaleSettings } from "../boot/settings";
 import { loadConfig } from "../config";
-import { admit as admitInIndex, recordUnresolvedCreate } from "../ledger/leases";
+import { admissionInput, admit as admitInIndex, recordUnresolvedCreate } from "../ledger/leases";
 import { redact } from "../providers/http";
 import { configuredAdapter, secretValues } from "../providers/registry";
 import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
@@ -104,7 +104,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
         host.forget();
         return;
       }
-      const result = await admitInIndex(host.env.DB, rec, { perOwner: config.maxLeasesPerOwner, global: config.maxLeasesGlobal }, now);
+      const result = await admitInIndex(host.env.DB, rec, admissionInput(config, rec, now), now);
       const fresh = host.load();
       if (!fresh) return;
       // Released by its owner while we asked: the reconcile tail rewrites the index row we may

@@ -131,7 +131,8 @@ export function startAttempt(rec: LeaseRecord, now: number): LeaseRecord {
 /** The resource is known: record it whatever the lease decided meanwhile. */
 export function resourceFound(rec: LeaseRecord, now: number, ref: ResourceRef): LeaseRecord {
   // Found under the handle: whatever an unknown attempt did, this is what it did.
-  const next = { ...rec, resource: ref, unsettled: undefined };
+  // A create that learned the exact price (a market's offer) replaces the reserved estimate.
+  const next = { ...rec, resource: ref, unsettled: undefined, ...(ref.price ? { price: ref.price } : {}) };
   if (rec.op?.kind !== "create") return next; // a release was decided during the call: it proceeds
   return { ...next, op: undefined, pollAt: rec.state === "provisioning" ? now : rec.pollAt };
 }

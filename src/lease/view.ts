@@ -2,12 +2,13 @@
 // (handles, adapter data, operations) never reach a client.
 
 import type { Lease } from "../contract/lease";
+import { costCents } from "./billing";
 import { deadlines } from "./deadlines";
 import type { LeaseRecord } from "./record";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function leaseView(rec: LeaseRecord): Lease {
+export function leaseView(rec: LeaseRecord, now = Date.now()): Lease {
   const d = deadlines(rec);
   const reachable = rec.state === "ready" || rec.state === "active";
   return {
@@ -36,5 +37,7 @@ export function leaseView(rec: LeaseRecord): Lease {
     idleTimeoutSeconds: Math.round(rec.idleTimeoutMs / 1000),
     ackDeadlineSeconds: Math.round(rec.request.ackDeadlineMs / 1000),
     deadlines: { ack: iso(d.ack), idle: iso(d.idle), ttl: iso(d.ttl), retention: iso(d.retention) },
+    priceCentsPerHour: rec.price?.centsPerHour,
+    costCents: costCents(rec, now),
   };
 }

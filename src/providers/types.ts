@@ -121,6 +121,11 @@ export interface LeaseSpec {
 export interface ResourceRef {
   handle: string;
   id?: string;
+  /**
+   * What the machine costs, when create learned it exactly (Vast's chosen offer); otherwise the
+   * lease keeps the price it reserved at admission (priceCentsPerHour).
+   */
+  price?: Price;
   /** Adapter-private extras it needs later (key ids, resourceVersion, ...). JSON only. */
   data?: Record<string, string | number | boolean | null>;
 }
@@ -219,6 +224,12 @@ export interface ProviderAdapter {
   /** Read-only account, configuration and capacity checks. Never throws; failures are checks. */
   doctor(): Promise<DoctorCheck[]>;
   catalog(): Promise<CatalogEntry[]>;
+  /**
+   * What a lease like this will cost at most, for admission's budget reservation: the type's
+   * list price (Lambda), the price ceiling a market search may pay (Vast), or the operator's
+   * configured rate (fal, Coder, Sealos). Undefined: no price (it reserves nothing).
+   */
+  priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined>;
   /** The idempotency handle for a lease: deterministic, provider-legal, marks ownership. */
   handle(spec: LeaseSpec): string;
   /** Create (or join, by handle) the lease's resource. `attempt` counts from 1. */
@@ -238,6 +249,12 @@ export interface ProviderAdapter {
   resume?(ref: ResourceRef, spec: LeaseSpec): Promise<void>;
   /** One page of resources in the account; the sweep keeps the ones with our marker. */
   inventory(cursor?: string): Promise<InventoryPage>;
+}
+
+/** US cents per hour: while the machine runs, and while it is parked when that still bills. */
+export interface Price {
+  centsPerHour: number;
+  storageCentsPerHour?: number;
 }
 
 /** Why a provider call did not succeed. `ambiguous` means it may have taken effect. */

@@ -46,6 +46,9 @@ class FakeCloud {
   bootPolls = 0;
   /** Inventory page size; undefined lists everything on one page. */
   pageSize?: number;
+  /** The list price admission reserves, and the price a create reports (Vast-like) when set. */
+  listCents?: number;
+  actualPrice?: { centsPerHour: number; storageCentsPerHour?: number };
   private seq = 0;
 
   reset(): void {
@@ -54,6 +57,8 @@ class FakeCloud {
     this.calls = [];
     this.bootPolls = 0;
     this.pageSize = undefined;
+    this.listCents = undefined;
+    this.actualPrice = undefined;
     this.seq = 0;
   }
 
@@ -142,13 +147,14 @@ export const fakeAdapter: ProviderAdapter = {
   validate: (spec) => (spec.type === "no-such-type" ? ["type no-such-type is not in the fake catalog"] : []),
   doctor: async () => [{ name: "account", status: "ok", detail: "fake account usable" }],
   catalog: async () => [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }],
+  priceCentsPerHour: async () => fakeCloud.listCents,
   handle: (spec: LeaseSpec) => `crabbox-${spec.deploymentId}-${spec.leaseId}`,
 
   async create(spec, attempt): Promise<ResourceRef> {
     const fault = fakeCloud.enter("create", attempt.handle);
     const existing = fakeCloud.byHandle(attempt.handle)[0];
     const machine = existing ?? fakeCloud.add(attempt.handle, { deploymentId: spec.deploymentId, leaseId: spec.leaseId });
-    return afterAct(fault, { handle: attempt.handle, id: machine.id });
+    return afterAct(fault, { handle: attempt.handle, id: machine.id, ...(fakeCloud.actualPrice ? { price: fakeCloud.actualPrice } : {}) });
   },
 
   async recover(_spec, handle) {

@@ -63,10 +63,10 @@ export const leaseRoutes = [
     auth: "user",
     body: CreateLeaseRequest,
     responses: { 201: Lease, 200: Lease },
-    errors: [400, 401, 409, 413, 415, 429],
+    errors: [400, 401, 402, 409, 413, 415, 429],
     handler: async (c, { body }) => {
       const id = body.id ?? newLeaseId();
-      const { request, adapter, spec } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) }, c.get("principal").providerUsers);
+      const { request, adapter, spec, priceCentsPerHour } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) }, c.get("principal").providerUsers);
       const caps = adapter.capabilities;
       const result = await leaseStub(c.env, id).create({
         id,
@@ -80,6 +80,7 @@ export const leaseRoutes = [
         // Held in the lease object's memory until its create, never written anywhere.
         userData: body.userData,
         stopIsFree: request.releaseAction === "stop" && !caps.stoppedBills,
+        priceCentsPerHour,
       });
       return answer(c, result, result.ok && result.created ? 201 : 200);
     },

@@ -96,6 +96,10 @@ export class CoderAdapter implements ProviderAdapter {
     return [{ type: template.name, description: `Coder template ${template.name} in ${org.name}${parameters}`, regions: [] }];
   }
 
+  async priceCentsPerHour(): Promise<number | undefined> {
+    return this.settings.priceCentsPerHour;
+  }
+
   handle(spec: LeaseSpec): string {
     return leaseHandle(spec.deploymentId, spec.leaseId);
   }

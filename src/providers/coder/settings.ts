@@ -1,6 +1,7 @@
 // Coder settings read from Worker vars and secrets (CODER_URL, CODER_ORGANIZATION,
 // CODER_TEMPLATE, optional CODER_TEMPLATE_PRESET; secret CODER_SESSION_TOKEN). Reading never throws: problems become checks.
 
+import { readCents } from "../price";
 import type { ProviderConfig } from "../types";
 
 export interface CoderSettings {
@@ -11,6 +12,8 @@ export interface CoderSettings {
   template: string;
   /** A preset of the template's active version, by name (CODER_TEMPLATE_PRESET), or undefined. */
   preset?: string;
+  /** CODER_PRICE_CENTS_PER_HOUR: what one workspace costs the team (Coder reports no price). */
+  priceCentsPerHour?: number;
   problems: string[];
 }
 
@@ -24,5 +27,5 @@ export function readSettings(config: ProviderConfig): CoderSettings {
   if (!url) problems.push("CODER_URL is not set");
   if (!token) problems.push("CODER_SESSION_TOKEN is not set");
   if (!template) problems.push("CODER_TEMPLATE is not set");
-  return { deploymentId: config.deploymentId, url, token, organization: text("CODER_ORGANIZATION") ?? "default", template, preset: text("CODER_TEMPLATE_PRESET"), problems };
+  return { deploymentId: config.deploymentId, url, token, organization: text("CODER_ORGANIZATION") ?? "default", template, preset: text("CODER_TEMPLATE_PRESET"), priceCentsPerHour: readCents(vars, "CODER_PRICE_CENTS_PER_HOUR", problems), problems };
 }

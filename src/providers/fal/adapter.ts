@@ -93,6 +93,10 @@ export class FalAdapter implements ProviderAdapter {
     }));
   }
 
+  async priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined> {
+    return this.settings.priceCentsPerHour?.[spec.type ?? this.settings.defaultType];
+  }
+
   handle(spec: LeaseSpec): string {
     return leaseHandle(spec.deploymentId, spec.leaseId);
   }

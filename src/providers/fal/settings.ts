@@ -1,6 +1,7 @@
 // fal Compute settings read from Worker vars and secrets (wrangler.toml [vars], FAL_KEY secret).
 // Reading never throws: problems are collected so doctor can report them as checks.
 
+import { readCents } from "../price";
 import type { ProviderConfig } from "../types";
 import { INSTANCE_TYPES, SECTORS } from "./wire";
 
@@ -44,8 +45,8 @@ export function readSettings(config: ProviderConfig): FalSettings {
   if (dedicated !== "true" && dedicated !== "false") problems.push("FAL_ACCOUNT_DEDICATED must be true or false");
   const prices: Record<string, number> = {};
   for (const type of INSTANCE_TYPES) {
-    const raw = text(`FAL_PRICE_CENTS_PER_HOUR_${type.toUpperCase()}`);
-    if (raw !== undefined) prices[type] = Number(raw);
+    const cents = readCents(vars, `FAL_PRICE_CENTS_PER_HOUR_${type.toUpperCase()}`, problems);
+    if (cents !== undefined) prices[type] = cents;
   }
   return {
     deploymentId: config.deploymentId,

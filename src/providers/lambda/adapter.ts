@@ -107,6 +107,12 @@ export class LambdaAdapter implements ProviderAdapter {
       .sort((a, b) => a.type.localeCompare(b.type));
   }
 
+  /** The type's list price (GET /instance-types, a shared read): Lambda bills exactly that. */
+  async priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined> {
+    const type = spec.type ?? this.defaults.type;
+    return type ? (await this.client().listInstanceTypes())[type]?.instance_type.price_cents_per_hour : undefined;
+  }
+
   handle(spec: LeaseSpec): string {
     return leaseHandle(spec.deploymentId, spec.leaseId);
   }

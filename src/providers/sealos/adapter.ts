@@ -91,7 +91,11 @@ export class SealosAdapter implements ProviderAdapter {
 
   async catalog(): Promise<CatalogEntry[]> {
     const { cpu, memory, image, network } = this.settings;
-    return [{ type: "devbox", description: `Sealos DevBox: ${cpu} CPU, ${memory} memory, ${image}, reached through ${network}`, regions: [] }];
+    return [{ type: "devbox", description: `Sealos DevBox: ${cpu} CPU, ${memory} memory, ${image}, reached through ${network}`, regions: [], priceCentsPerHour: this.settings.priceCentsPerHour }];
+  }
+
+  async priceCentsPerHour(): Promise<number | undefined> {
+    return this.settings.priceCentsPerHour;
   }
 
   handle(spec: LeaseSpec): string {

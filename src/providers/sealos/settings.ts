@@ -3,6 +3,7 @@
 // SEALOS_IMAGE, SEALOS_CPU, SEALOS_MEMORY, SEALOS_NETWORK_TYPE, SEALOS_SSH_HOST,
 // SEALOS_SSHGATE_PORT, SEALOS_USER. Reading never throws: problems become doctor checks.
 
+import { readCents } from "../price";
 import type { ProviderConfig } from "../types";
 
 export type NetworkType = "SSHGate" | "NodePort";
@@ -22,6 +23,8 @@ export interface SealosSettings {
   sshGatePort: number;
   /** `spec.config.user`, the DevBox's login user. */
   user: string;
+  /** SEALOS_PRICE_CENTS_PER_HOUR: what one DevBox costs (the Kubernetes API reports no price). */
+  priceCentsPerHour?: number;
   problems: string[];
 }
 
@@ -65,6 +68,7 @@ export function readSettings(config: ProviderConfig): SealosSettings {
     sshHost,
     sshGatePort: port,
     user: text("SEALOS_USER") ?? "devbox",
+    priceCentsPerHour: readCents(vars, "SEALOS_PRICE_CENTS_PER_HOUR", problems),
     problems,
   };
 }

@@ -57,6 +57,9 @@ const CATALOG_LIMIT = 200;
 const GONE_OFFER_MS = 60_000;
 const goneOffers = new Map<number, number>();
 
+/** Vast quotes storage per GB-month; a month is taken as 730 hours. */
+const HOURS_PER_MONTH = 730;
+
 export class VastAdapter implements ProviderAdapter {
   readonly name = "vast";
   readonly capabilities: ProviderCapabilities;
@@ -121,6 +124,11 @@ export class VastAdapter implements ProviderAdapter {
       .sort((a, b) => a.type.localeCompare(b.type));
   }
 
+  /** A market: the most a search may pay (the lease's ceiling within the operator's); create learns the real price. */
+  async priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined> {
+    return Math.round(Math.min(spec.maxPricePerHour ?? Infinity, this.settings.maxPricePerHour) * 100);
+  }
+
   handle(spec: LeaseSpec): string {
     return leaseHandle(spec.deploymentId, spec.leaseId);
   }
@@ -140,7 +148,9 @@ export class VastAdapter implements ProviderAdapter {
     for (const offer of offers.slice(0, this.settings.offersTried)) {
       try {
         const { id } = await api.createInstance(offer.id, this.createBody(spec, handle));
-        return { handle, id, data: { offerId: offer.id, dphTotal: offer.dph_total } };
+        // storage_cost is $/GB/month: a stopped instance keeps paying it for its disk.
+        const storage = offer.storage_cost ? Math.round((offer.storage_cost * this.settings.diskGb * 100) / HOURS_PER_MONTH) : undefined;
+        return { handle, id, data: { offerId: offer.id, dphTotal: offer.dph_total }, price: { centsPerHour: Math.round(offer.dph_total * 100), storageCentsPerHour: storage } };
       } catch (err) {
         if (!(err instanceof ProviderError) || err.kind !== "capacity") throw err;
         goneOffers.set(offer.id, now + GONE_OFFER_MS);

@@ -70,16 +70,16 @@ describe("admission caps", () => {
     const ids = Array.from({ length: 12 }, newId);
     const results = await Promise.all(ids.map((id) => call("POST", "/v1/leases", { token, body: body({ id }) })));
     const statuses = results.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(8);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     for (const r of results.filter((r) => r.status === 429)) {
-      expect(r.json.error).toEqual({ code: "quota_exceeded", message: "you already hold the maximum of 5 live leases" });
+      expect(r.json.error).toEqual({ code: "quota_exceeded", message: "you already hold the maximum of 8 live leases" });
     }
     // A refused lease leaves nothing behind: its id is unknown, and free to use later.
     const refusedId = ids[results.findIndex((r) => r.status === 429)]!;
     expect((await call("GET", `/v1/leases/${refusedId}`, { token })).status).toBe(404);
     const listed = await call("GET", "/v1/leases?live=true", { token });
-    expect(listed.json.leases).toHaveLength(5);
+    expect(listed.json.leases).toHaveLength(8);
     // Ending a lease frees a slot.
     const one = results.find((r) => r.status === 201)!.json;
     await call("POST", `/v1/leases/${one.id}/release`, { token });

@@ -3,7 +3,7 @@
 // sweep can trust, ambiguous creates that settle before anything else, and stop semantics that
 // cannot stretch a machine's life.
 import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { admit as admitInIndex } from "../../../src/ledger/leases";
+import { admit as admitInIndex, monthAt } from "../../../src/ledger/leases";
 import type { LeaseObject } from "../../../src/lease/object";
 import type { LeaseRecord } from "../../../src/lease/record";
 import * as t from "../../../src/lease/transitions";
@@ -51,7 +51,7 @@ describe("the index never keeps a dead lease live", () => {
     expect((await call("POST", `/v1/leases/${id}/release`, { token })).json.state).toBe("released");
     await vi.waitFor(async () => expect(await indexRow(id)).toMatchObject({ state: "released", live: 0 }));
     // Now the stale insert lands: it must find the id taken, not resurrect a live row.
-    await admitInIndex(env.DB, rec, { perOwner: 5, global: 100 }, Date.now());
+    await admitInIndex(env.DB, rec, { caps: { perOwner: 5, global: 100 }, budget: { monthlyLimitCents: null, maxRateCentsPerHour: null }, priceCentsPerHour: 0, month: monthAt(Date.now()) }, Date.now());
     expect(await indexRow(id)).toMatchObject({ state: "released", live: 0 });
   });
 
@@ -117,7 +117,7 @@ describe("admission outcomes", () => {
   });
 
   it("a create joining one still being admitted gets the refusal too, never a 200", async () => {
-    for (let i = 0; i < 5; i++) expect((await create()).status).toBe(201);
+    for (let i = 0; i < 8; i++) expect((await create()).status).toBe(201);
     const key = await sshPublicKey();
     const body = { id: "joinerrefused001", provider: "fakecloud", sshPublicKey: key };
     const [a, b] = await Promise.all([call("POST", "/v1/leases", { token, body }), call("POST", "/v1/leases", { token, body })]);

@@ -187,6 +187,7 @@ export class FakeCoordinator {
       id,
       slug: `brave-otter-${++this.slugCount}a${id.slice(0, 2)}`,
       owner: identity.owner,
+      costCents: 0,
       provider: request.provider,
       type: request.type,
       region: request.region,
