@@ -2,11 +2,13 @@
 // command is one file in this folder and one line here.
 import type { CommandDef } from "../core/command";
 import acquire from "./acquire";
+import budgetSet from "./admin/budget-set";
 import sweep from "./admin/sweep";
 import sweeps from "./admin/sweeps";
 import tokenCreate from "./admin/token-create";
 import tokenList from "./admin/token-list";
 import tokenRevoke from "./admin/token-revoke";
+import adminUsage from "./admin/usage";
 import catalog from "./catalog";
 import cp from "./cp";
 import doctor from "./doctor";
@@ -22,6 +24,7 @@ import ssh from "./ssh";
 import sshConfig from "./ssh-config";
 import status from "./status";
 import touch from "./touch";
+import usage from "./usage";
 import whoami from "./whoami";
 
 export const COMMANDS: CommandDef<object>[] = [
@@ -35,6 +38,7 @@ export const COMMANDS: CommandDef<object>[] = [
   release,
   resume,
   events,
+  usage,
   sshConfig,
   providers,
   catalog,
@@ -45,6 +49,8 @@ export const COMMANDS: CommandDef<object>[] = [
   tokenCreate,
   tokenList,
   tokenRevoke,
+  adminUsage,
+  budgetSet,
   sweep,
   sweeps,
 ] as CommandDef<object>[];

@@ -2,6 +2,7 @@
 // (admin). Follows the API's cursor through every page.
 import type { LeaseState, LeaseSummary } from "../../src/contract/lease";
 import { STATE_CHOICES, defineCommand } from "../core/command";
+import { describeCost } from "../core/format";
 import { table } from "../core/output";
 
 const PAGE_SIZE = 100;
@@ -43,7 +44,7 @@ export default defineCommand<Options>({
     ctx.out.result({ leases }, () => {
       if (leases.length === 0) return live ? "No live leases. `crabbox acquire --provider <name>` starts one." : "No leases.";
       const { color } = ctx.out;
-      const header = ["SLUG", "STATE", "PROVIDER", "TYPE", "REGION", "CREATED", ...(opts.all ? ["OWNER"] : [])];
+      const header = ["SLUG", "STATE", "PROVIDER", "TYPE", "REGION", "CREATED", "COST", ...(opts.all ? ["OWNER"] : [])];
       const rows = leases.map((lease) => [
         lease.slug,
         lease.state + (lease.endReason ? ` (${lease.endReason})` : ""),
@@ -51,6 +52,7 @@ export default defineCommand<Options>({
         lease.type ?? "-",
         lease.region ?? "-",
         lease.createdAt,
+        describeCost(lease),
         ...(opts.all ? [lease.owner] : []),
       ]);
       return table(color, header, rows);

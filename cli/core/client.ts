@@ -4,6 +4,7 @@ import type * as z from "zod/mini";
 import * as lease from "../../src/contract/lease";
 import * as meta from "../../src/contract/meta";
 import * as sweep from "../../src/contract/sweep";
+import * as usage from "../../src/contract/usage";
 import { CliError, EXIT, exitCodeForApiError, exitCodeForStatus } from "./errors";
 
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -75,6 +76,11 @@ export class ApiClient {
     this.call("POST", "/v1/admin/tokens", { schema: meta.CreatedToken, body, retry: false });
   listTokens = () => this.call("GET", "/v1/admin/tokens", { schema: meta.TokenList });
   revokeToken = (id: string) => this.call("DELETE", `/v1/admin/tokens/${seg(id)}`, { schema: meta.TokenInfo });
+  usage = (month?: string) => this.call("GET", "/v1/usage", { schema: usage.Usage, query: { month } });
+  adminUsage = (month?: string) => this.call("GET", "/v1/admin/usage", { schema: usage.AdminUsage, query: { month } });
+  // Idempotent: setting the same budget twice is the same budget.
+  setBudget = (owner: string, body: z.infer<typeof usage.SetBudgetRequest>) =>
+    this.call("PUT", `/v1/admin/owners/${seg(owner)}/budget`, { schema: usage.Budget, body, retry: true });
   listSweeps = (query: z.infer<typeof sweep.ListSweepsQuery>) => this.call("GET", "/v1/admin/sweeps", { schema: sweep.SweepRunList, query });
   // Not retried: a second run after a lost answer would count sightings twice.
   runSweep = (body: sweep.SweepRequest) => this.call("POST", "/v1/admin/sweeps", { schema: sweep.SweepRun, body, retry: false });

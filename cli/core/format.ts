@@ -21,12 +21,22 @@ export function colorState(color: Colors, state: string): string {
   return color.yellow(state);
 }
 
+/** Cents as dollars: "$1.23". */
+export const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
+
+/** "$0.42 so far at $1.20/h", or "no price" when the provider has none configured. */
+export function describeCost(lease: { costCents: number; priceCentsPerHour?: number }): string {
+  if (lease.priceCentsPerHour === undefined) return lease.costCents ? `${money(lease.costCents)} so far` : "no price";
+  return `${money(lease.costCents)} so far at ${money(lease.priceCentsPerHour)}/h`;
+}
+
 export function leaseDetails(color: Colors, lease: Lease): string[] {
   const rows: [string, string | undefined][] = [
     ["state", colorState(color, lease.state) + (lease.endReason ? ` (${lease.endReason})` : "")],
     ["machine", describeMachine(lease)],
     ["endpoint", lease.endpoint && describeEndpoint(lease.endpoint)],
     ["release", `${lease.releaseAction} on release`],
+    ["cost", describeCost(lease)],
     ["created", lease.createdAt],
     ["ready", lease.readyAt],
     ["last use", lease.lastTouchAt],

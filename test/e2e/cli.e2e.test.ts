@@ -197,4 +197,19 @@ describe("crabbox CLI against the local stack", () => {
     expect(sweep.code).toBe(0);
     expect(JSON.parse(sweep.stdout)).toMatchObject({ dryRun: true });
   });
+
+  it("a budget set with the admin CLI refuses a lease that would cross it (exit 6), and usage shows the month", async () => {
+    const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
+    expect((await admin(["admin", "budget", "set", "dev", "--monthly", "0.05"])).stdout).toBe("dev: $0.05 a month, no rate limit\n");
+    // Every Lambda type lists above 5 cents an hour: the reservation cannot fit.
+    const refused = await crabbox(["acquire", "--provider", "lambda", "--ttl", "1h"]);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/over budget: this lease reserves \$\d+\.\d\d/);
+    const usage = JSON.parse((await crabbox(["usage", "--json"])).stdout);
+    expect(usage).toMatchObject({ owner: "dev", monthlyLimitCents: 5, maxRateCentsPerHour: null });
+    const everyone = JSON.parse((await admin(["admin", "usage", "--json"])).stdout);
+    expect(everyone.owners).toContainEqual(expect.objectContaining({ owner: "dev", monthlyLimitCents: 5 }));
+    expect((await admin(["admin", "budget", "set", "dev", "--monthly", "none"])).code).toBe(0);
+    expect((await crabbox(["usage", "--month", "2026-13"])).code).toBe(2);
+  });
 });
