@@ -17,6 +17,8 @@ export interface CoordinatorConfig {
   maxLeasesPerOwner: number;
   maxLeasesGlobal: number;
   sweepGraceMs: number;
+  /** The longest a lease may wait in line for capacity. */
+  maxCapacityWaitMs: number;
   /** Budget defaults for owners without their own (cents; null: no limit). */
   budget: { monthlyLimitCents: number | null; maxRateCentsPerHour: number | null };
 }
@@ -62,6 +64,7 @@ export function loadConfig(env: Env): CoordinatorConfig {
     maxLeasesPerOwner: count(env, "MAX_LEASES_PER_OWNER", 5),
     maxLeasesGlobal: count(env, "MAX_LEASES_GLOBAL", 100),
     sweepGraceMs: duration(env, "SWEEP_GRACE", "10m"),
+    maxCapacityWaitMs: duration(env, "MAX_CAPACITY_WAIT", "2h"),
     budget: { monthlyLimitCents: dollarsAsCents(env, "DEFAULT_MONTHLY_BUDGET"), maxRateCentsPerHour: dollarsAsCents(env, "DEFAULT_MAX_SPEND_RATE") },
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(config.deploymentId ?? "")) {

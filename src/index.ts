@@ -6,6 +6,7 @@ import { pokeOverdueLeases } from "./sweep/overdue";
 
 export { LeaseObject } from "./lease/object";
 export { PacingObject } from "./pacing/object";
+export { CapacityObject } from "./capacity/object";
 
 const app = createApp();
 

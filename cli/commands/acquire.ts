@@ -3,7 +3,7 @@
 import { formatDuration } from "../../src/contract/common";
 import { defineCommand, durationMs } from "../core/command";
 import { describeEndpoint, describeMachine, followUps } from "../core/format";
-import { ACQUIRE_OPTIONS, acquireLease, leaseRequest, type AcquireOptions } from "../core/lease-flow";
+import { ACQUIRE_OPTIONS, acquireLease, acquireTimeoutMs, leaseRequest, type AcquireOptions } from "../core/lease-flow";
 
 interface Options extends AcquireOptions {
   timeout: string;
@@ -23,7 +23,7 @@ export default defineCommand<Options>({
     "crabbox acquire --provider sealos --release-action destroy",
   ],
   async run(ctx, { opts }) {
-    const lease = await acquireLease(ctx, leaseRequest(opts), { timeoutMs: durationMs(opts.timeout), sshWaitMs: durationMs(opts.sshWait) });
+    const lease = await acquireLease(ctx, leaseRequest(opts), { timeoutMs: acquireTimeoutMs(opts), sshWaitMs: durationMs(opts.sshWait) });
     ctx.out.result(lease, () => {
       const { color } = ctx.out;
       const lines = [`${color.bold(lease.slug)}: ${describeMachine(lease)}`];

@@ -10,7 +10,7 @@ import type { Lease } from "../../src/contract/lease";
 import { type Context, defineCommand, durationMs } from "../core/command";
 import { CliError, EXIT, usageError } from "../core/errors";
 import { keepAlive } from "../core/keepalive";
-import { ACQUIRE_OPTIONS, RELEASE_CONFIRM_MS, acquireLease, leaseRequest, usableLease, type AcquireOptions } from "../core/lease-flow";
+import { ACQUIRE_OPTIONS, RELEASE_CONFIRM_MS, acquireLease, acquireTimeoutMs, leaseRequest, usableLease, type AcquireOptions } from "../core/lease-flow";
 import { sshArgs } from "../core/ssh";
 import { remoteCommand, shipEnvironment, syncTree, type SshTarget, type SyncResult } from "../core/sync";
 import { TERMINAL_STATES, waitForState } from "../core/wait";
@@ -55,7 +55,7 @@ export default defineCommand<Options>({
     if (!opts.lease && !opts.provider) throw usageError("lease a machine with --provider, or name a live one with --lease");
     const started = Date.now();
     const acquired = !opts.lease;
-    const lease = opts.lease ? await usableLease(ctx, opts.lease) : await acquireLease(ctx, leaseRequest(opts), { timeoutMs: durationMs(opts.timeout), sshWaitMs: durationMs(opts.sshWait) });
+    const lease = opts.lease ? await usableLease(ctx, opts.lease) : await acquireLease(ctx, leaseRequest(opts), { timeoutMs: acquireTimeoutMs(opts), sshWaitMs: durationMs(opts.sshWait) });
     const acquireMs = Date.now() - started;
     const stopAfter: StopAfter = opts.stopAfter ?? (acquired ? "always" : "never");
     const target: SshTarget = { endpoint: lease.endpoint!, paths: ctx.store.paths(lease.id), hostKeys: ctx.store.hasHostKey(lease.id) ? "yes" : "accept-new" };

@@ -1,7 +1,8 @@
 // The steps acquire, resume and ssh share: wait until the lease is ready, prove the machine takes
 // the lease key over SSH (recording its host key), then acknowledge; and abandoning a lease.
 import type { CreateLeaseRequest, Lease } from "../../src/contract/lease";
-import { type Context, type OptionDef, dollars, duration, keyValues } from "./command";
+import { formatDuration } from "../../src/contract/common";
+import { type Context, type OptionDef, dollars, duration, durationMs, keyValues } from "./command";
 import { readFileSync } from "node:fs";
 import { CliError, EXIT, usageError } from "./errors";
 import { mintLeaseId } from "./keys";
@@ -27,12 +28,14 @@ export interface AcquireOptions {
   tailscale?: boolean;
   /** `name=value` template parameters (Coder). */
   param?: string[];
+  /** How long to wait in line when no acceptable type has capacity. */
+  waitForCapacity?: string;
 }
 
 /** The flags behind AcquireOptions, first `--provider`; `acquire` requires it, `run` only without `--lease`. */
 export const ACQUIRE_OPTIONS: OptionDef[] = [
   { flags: "--provider <name>", description: "provider to lease from (see `crabbox providers`)" },
-  { flags: "--type <type>", description: "machine type (see `crabbox catalog --provider <name>`)" },
+  { flags: "--type <type>", description: "machine type (see `crabbox catalog --provider <name>`); several acceptable ones in order: a,b" },
   { flags: "--region <region>", description: "region" },
   { flags: "--image <image>", description: "image, where the provider takes one" },
   { flags: "--ttl <duration>", description: "hard end of the lease, e.g. 2h (server default when omitted)", parse: duration },
@@ -42,14 +45,16 @@ export const ACQUIRE_OPTIONS: OptionDef[] = [
   { flags: "--user-data <file>", description: "a cloud-init document or shell script the machine runs at boot (never stored by the coordinator)" },
   { flags: "--tailscale", description: "join the team's tailnet at boot, named after the lease (the coordinator's key)" },
   { flags: "--param <name=value...>", description: "a template parameter, where machines come from a template (coder), e.g. cpu=4" },
-  { flags: "--timeout <duration>", description: "how long to wait for the machine", parse: duration, defaultValue: "20m" },
+  { flags: "--wait-for-capacity <duration>", description: "wait in line this long when no acceptable type has capacity, e.g. 30m", parse: duration },
+  { flags: "--timeout <duration>", description: "how long to wait for the machine (after any wait for capacity)", parse: duration, defaultValue: "20m" },
   { flags: "--ssh-wait <duration>", description: "how long to keep trying SSH once it is ready", parse: duration, defaultValue: "30s" },
 ];
 
 export function leaseRequest(opts: AcquireOptions): Omit<CreateLeaseRequest, "id" | "sshPublicKey"> {
   return {
     provider: opts.provider,
-    type: opts.type,
+    type: opts.type?.includes(",") ? opts.type.split(",").map((t) => t.trim()).filter(Boolean) : opts.type,
+    waitForCapacity: opts.waitForCapacity,
     region: opts.region,
     image: opts.image,
     ttl: opts.ttl,
@@ -110,6 +115,24 @@ async function giveUp(ctx: Context, id: string, error: unknown, progress: Progre
   await abandon(ctx, id, progress);
 }
 
+/** "Lease x queued: 3rd in line for gpu_1x_h100_sxm5, waited 4m". */
+export function describeQueued(lease: Lease): string {
+  const types = (lease.types ?? [lease.type]).filter(Boolean).join(" or ") || "its type";
+  const place = lease.queue?.position ? `${ordinal(lease.queue.position)} in line` : "in line";
+  return `Lease ${lease.slug} queued: ${place} for ${types}, waited ${formatDuration((lease.queue?.waitedSeconds ?? 0) * 1000)}`;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
+/** The acquire's whole wait: the time in line for capacity, then the machine's own timeout. */
+export function acquireTimeoutMs(opts: { timeout: string; waitForCapacity?: string }): number {
+  return durationMs(opts.timeout) + (opts.waitForCapacity ? durationMs(opts.waitForCapacity) : 0);
+}
+
 export interface BringUpOptions {
   /** How long to wait for the lease to become ready. */
   timeoutMs: number;
@@ -121,7 +144,7 @@ export async function bringUp(ctx: Context, lease: Lease, progress: Progress, op
   const client = ctx.client();
   let current = await waitForState(client, lease.id, "ready", {
     timeoutMs: options.timeoutMs,
-    onUpdate: (update) => progress.update(`Lease ${update.slug} is ${update.state}: waiting for the machine…`),
+    onUpdate: (update) => progress.update(update.state === "queued" ? describeQueued(update) : `Lease ${update.slug} is ${update.state}: waiting for the machine…`),
   });
   if (!satisfies(current.state, "ready")) throw leaseEndedError(current, "ready");
   if (!current.endpoint) {

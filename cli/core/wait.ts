@@ -9,7 +9,8 @@ export const LONG_POLL_S = 25;
 
 /** The states that count as having reached `wanted` (the lifecycle is not a straight line: parked). */
 const SATISFIES: Record<LeaseState, readonly LeaseState[]> = {
-  requested: ["requested", "provisioning", "ready", "active", "parked", "releasing", "released", "failed"],
+  requested: ["requested", "queued", "provisioning", "ready", "active", "parked", "releasing", "released", "failed"],
+  queued: ["queued", "provisioning", "ready", "active", "parked", "releasing", "released", "failed"],
   provisioning: ["provisioning", "ready", "active", "parked", "releasing", "released", "failed"],
   ready: ["ready", "active"],
   active: ["active"],

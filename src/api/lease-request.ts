@@ -59,10 +59,15 @@ export async function normalizeCreate(
   if (!caps.releaseActions.includes(releaseAction)) {
     throw badRequest("unsupported_release_action", `${body.provider} supports release actions: ${caps.releaseActions.join(", ")}`);
   }
+  const named = typeof body.type === "string" ? [body.type] : body.type;
+  if (named && new Set(named).size !== named.length) throw badRequest("invalid_request", "type names the same type twice");
+  const types = named && named.length > 1 ? named : undefined;
   const request: LeaseRequest = {
     // The canonical name, also when the client used an alias (fal-ai → fal).
     provider: adapter.name,
-    type: body.type ?? adapter.defaults?.type,
+    type: named?.[0] ?? adapter.defaults?.type,
+    types,
+    waitForCapacityMs: body.waitForCapacity === undefined ? undefined : boundedDuration("waitForCapacity", body.waitForCapacity, 0, config.maxCapacityWaitMs, config),
     region: body.region ?? adapter.defaults?.region,
     image: body.image,
     sshPublicKey: body.sshPublicKey,
@@ -92,12 +97,17 @@ export async function normalizeCreate(
     if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(`${body.provider}: ${err.message}`, secretValues(env)));
     throw err;
   };
-  const problems = await Promise.resolve(adapter.validate(spec)).catch(asApiError);
+  // Every acceptable type must be one the provider would take.
+  const specs = (types ?? [type]).map((t) => ({ ...spec, type: t }));
+  const problems = [...new Set((await Promise.all(specs.map((s) => Promise.resolve(adapter.validate(s)).catch(asApiError)))).flat())];
   if (problems.length) {
     throw new ApiError(400, "invalid_for_provider", `${body.provider} cannot take this request: ${problems.join("; ")}`);
   }
-  // What admission reserves against the owner's budget (a read: the type's list price).
-  const priceCentsPerHour = await adapter.priceCentsPerHour(spec).catch(asApiError);
+  // What admission reserves against the owner's budget (a read: the type's list price); of
+  // several acceptable types, the dearest, since any of them may be the one created.
+  const prices = await Promise.all(specs.map((s) => adapter.priceCentsPerHour(s).catch(asApiError)));
+  const known = prices.filter((p): p is number => p !== undefined);
+  const priceCentsPerHour = known.length ? Math.max(...known) : undefined;
   return { request, adapter, spec, priceCentsPerHour };
 }
 

@@ -6,6 +6,8 @@ import { Duration, LeaseId, ProviderName, ReleaseAction, Timestamp } from "./com
 
 export const LEASE_STATES = [
   "requested",
+  /** Admitted (cap slot and budget held), waiting in line for provider capacity; no machine. */
+  "queued",
   "provisioning",
   "ready",
   "active",
@@ -28,6 +30,8 @@ export const END_REASONS = [
   "admin",
   /** Parked again: the machine could not get its resources back within the resume deadline. */
   "resume_failed",
+  /** Waited in line for capacity as long as the request allowed; nothing was created. */
+  "capacity_timeout",
 ] as const;
 export const EndReason = z.enum(END_REASONS);
 export type EndReason = z.infer<typeof EndReason>;
@@ -39,6 +43,9 @@ export const OPENSSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|38
 
 export const SshPublicKey = z.string().check(z.maxLength(8192), z.regex(OPENSSH_PUBLIC_KEY));
 
+/** Acceptable types a request may name. */
+export const MAX_TYPES = 5;
+
 /** The API body limit leaves room for this much user data (providers may allow less). */
 export const MAX_USER_DATA_CHARS = 48 * 1024;
 
@@ -46,10 +53,16 @@ export const CreateLeaseRequest = z.strictObject({
   /** Client-minted id: the same id with the same request joins the existing lease. */
   id: z.optional(LeaseId),
   provider: ProviderName,
-  type: z.optional(Name),
+  /** One type, or several acceptable ones in order of preference (the first with capacity wins). */
+  type: z.optional(z.union([Name, z.array(Name).check(z.minLength(1), z.maxLength(MAX_TYPES))])),
   region: z.optional(Name),
   image: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   sshPublicKey: SshPublicKey,
+  /**
+   * How long to wait in line when no acceptable type has capacity (bounded by the operator's
+   * MAX_CAPACITY_WAIT); without it such a create fails at once.
+   */
+  waitForCapacity: z.optional(Duration),
   ttl: z.optional(Duration),
   idleTimeout: z.optional(Duration),
   ackDeadline: z.optional(Duration),
@@ -135,6 +148,18 @@ export const Lease = z.object({
     ttl: z.optional(Timestamp),
     retention: z.optional(Timestamp),
   }),
+  /** All acceptable types in preference order, when the request named more than one. */
+  types: z.optional(z.array(z.string())),
+  /** While queued: where the lease stands in its provider's line for capacity. */
+  queue: z.optional(
+    z.object({
+      /** 1 = next to be served. */
+      position: z.optional(z.number()),
+      waitedSeconds: z.number(),
+      /** When the lease gives up waiting (failed, capacity_timeout). */
+      until: Timestamp,
+    }),
+  ),
   /** What the machine costs per hour in US cents (absent: the provider has no price configured). */
   priceCentsPerHour: z.optional(z.number()),
   /** Cents spent so far: from the provider's create until the machine is confirmed gone. */

@@ -42,6 +42,8 @@ export function backoffMs(failures: number, capMs = RETRY_MAX_MS): number {
 }
 
 export interface Deadlines {
+  /** While queued: the end of the wait for capacity. */
+  capacity?: number;
   resume?: number;
   ack?: number;
   idle?: number;
@@ -54,6 +56,8 @@ export interface Deadlines {
 export function deadlines(rec: LeaseRecord): Deadlines {
   const ttl = rec.createdAt + rec.request.ttlMs;
   switch (rec.state) {
+    case "queued":
+      return { ttl, capacity: rec.queue?.until };
     case "provisioning":
       return { ttl, provision: (rec.provisionStartedAt ?? rec.createdAt) + PROVISION_TIMEOUT_MS, resume: rec.resumeUntil };
     case "ready":
@@ -79,6 +83,7 @@ export function expiredDeadline(rec: LeaseRecord, now: number): EndReason | unde
   if (d.retention !== undefined && d.retention <= now) return "retention_expired";
   if (d.resume !== undefined && d.resume <= now) return "resume_failed";
   if (d.provision !== undefined && d.provision <= now) return "provisioning_failed";
+  if (d.capacity !== undefined && d.capacity <= now) return "capacity_timeout";
   return undefined;
 }
 
@@ -109,7 +114,9 @@ export type Step =
   | { kind: "recover" }
   | { kind: "release" }
   | { kind: "resume" }
-  | { kind: "inspect" };
+  | { kind: "inspect" }
+  /** Queued: tell the provider's line (src/capacity/) the lease is waiting. */
+  | { kind: "enqueue" };
 
 /**
  * What the lease should do now. An operation found `in_flight` here was started by an
@@ -120,6 +127,7 @@ export function planStep(rec: LeaseRecord, now: number): Step | undefined {
   if (rec.state === "requested") return (rec.pollAt ?? 0) <= now ? { kind: "admit" } : undefined;
   const reason = expiredDeadline(rec, now);
   if (reason) return { kind: "expire", reason };
+  if (rec.state === "queued") return !rec.queue?.registered && (rec.pollAt ?? 0) <= now ? { kind: "enqueue" } : undefined;
   const op = rec.op;
   if (op && op.nextAt <= now) {
     if (op.kind !== "create") return { kind: op.kind };

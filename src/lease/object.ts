@@ -8,6 +8,7 @@ import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../c
 import type { ErrorCode } from "../contract/common";
 import { admissionInput, admit as admitInIndex, syncIndex } from "../ledger/leases";
 import { rebill } from "./billing";
+import { capacityStub, type TurnOutcome } from "../capacity/object";
 import { capabilitiesOf, releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
 import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
@@ -65,6 +66,8 @@ export class LeaseObject extends DurableObject<Env> {
    * this object restarted cannot send it and fails clearly instead (runner.ts bootScriptFor).
    */
   private userData?: string;
+  /** A queued lease that ended tells its provider's line; release() awaits it. */
+  private leavingLine: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -98,6 +101,12 @@ export class LeaseObject extends DurableObject<Env> {
     // What the lease costs follows its state: a change of billing rate closes the open stretch.
     const next = rebill(prev, proposed, now);
     this.store.save(next);
+    // Ended while waiting in line: the line drops it now, so everyone behind moves up.
+    if (prev.state === "queued" && isTerminal(next.state)) {
+      this.leavingLine = capacityStub(this.env, next.request.provider)
+        .dequeue(next.id)
+        .catch((err: unknown) => console.error(`lease ${next.id}: leaving the capacity line failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
     if (prev.state !== next.state) this.store.log(now, "state", next.state, `${prev.state} → ${next.state}${note ? `: ${note}` : ""}`);
     else if (note && note !== this.lastNote) this.store.log(now, "note", next.state, note);
     // Repeated notes (a health poll every minute) are logged once, not every time.
@@ -334,6 +343,28 @@ export class LeaseObject extends DurableObject<Env> {
     return { ok: true, value: leaseView(admitted), created: true };
   }
 
+  /** The API's view, with the lease's place in line while it waits for capacity. */
+  private async view(rec: LeaseRecord): Promise<Lease> {
+    if (rec.state !== "queued") return leaseView(rec, this.now());
+    const place = await capacityStub(this.env, rec.request.provider)
+      .position(rec.id)
+      .catch(() => undefined);
+    return leaseView(rec, this.now(), place?.position);
+  }
+
+  /**
+   * The provider's line offers this queued lease its turn: capacity for `type` appeared. The
+   * lease creates now (in this call) and says how it went: a turn that found no capacity keeps
+   * its place in line.
+   */
+  async capacityFor(type: string): Promise<{ outcome: TurnOutcome }> {
+    const rec = this.store.load();
+    if (!rec || rec.state !== "queued") return { outcome: "gone" };
+    this.commit(rec, t.granted(rec, this.now(), type), `capacity for ${type}: its turn in line`);
+    await this.reconcile();
+    return { outcome: this.store.load()?.state === "queued" ? "no_capacity" : "taken" };
+  }
+
   async get(caller: Caller, wait?: { state: LeaseState; timeoutMs: number }): Promise<LeaseResult> {
     let rec = this.owned(caller);
     if (!rec) return NOT_FOUND;
@@ -353,7 +384,7 @@ export class LeaseObject extends DurableObject<Env> {
       }
       if (!rec) return NOT_FOUND;
     }
-    return { ok: true, value: leaseView(rec) };
+    return { ok: true, value: await this.view(rec) };
   }
 
   async ack(caller: Caller): Promise<LeaseResult> {
@@ -374,11 +405,13 @@ export class LeaseObject extends DurableObject<Env> {
       const message = `${rec.request.provider} supports release actions: ${(actions ?? [rec.releaseAction]).join(", ")}`;
       return { ok: false, error: { code: "unsupported_release_action", message, status: 400 } };
     }
-    return this.mutate(
+    const result = this.mutate(
       caller,
       (rec, now) => t.beginRelease(rec, now, { reason: options.admin ? "admin" : "released_by_user", action: options.action ?? rec.releaseAction }),
       options.admin ? "released by an admin" : "released by user",
     );
+    await this.leavingLine;
+    return result;
   }
 
   async resume(caller: Caller): Promise<LeaseResult> {

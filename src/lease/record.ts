@@ -8,7 +8,12 @@ import type { Billing } from "./billing";
 /** What the client asked for, normalised (durations in ms). Its hash decides join vs 409. */
 export interface LeaseRequest {
   provider: string;
+  /** The preferred type (the first of `types`). */
   type?: string;
+  /** Every acceptable type in order of preference, when the request named more than one. */
+  types?: string[];
+  /** How long the lease may wait in line for capacity; absent: no capacity fails at once. */
+  waitForCapacityMs?: number;
   region?: string;
   image?: string;
   sshPublicKey: string;
@@ -136,6 +141,18 @@ export interface LeaseRecord {
   price?: Price;
   /** What it has cost so far (billing.ts). */
   billing?: Billing;
+  /** Which of `request.types` the current create tries (0 when absent). */
+  typeIndex?: number;
+  /**
+   * Waiting in line for capacity: since when (kept across a grant that found none), until when,
+   * whether the provider's queue knows the lease, and the type a grant offered.
+   */
+  queue?: { since: number; until: number; registered: boolean; grantedType?: string };
+}
+
+/** The type the lease's current (or last) create is for. */
+export function currentType(rec: LeaseRecord): string | undefined {
+  return rec.request.types?.[rec.typeIndex ?? 0] ?? rec.request.type;
 }
 
 export const TERMINAL_STATES: readonly LeaseState[] = ["released", "failed"];

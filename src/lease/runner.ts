@@ -12,8 +12,9 @@ import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../provider
 import type { PacingPriority } from "../pacing/gcra";
 import type { Step } from "./deadlines";
 import { sshBannerAnswers } from "./probe";
-import type { LeaseRecord } from "./record";
+import { currentType, type LeaseRecord } from "./record";
 import * as t from "./transitions";
+import { capacityStub } from "../capacity/object";
 
 export interface RunnerHost {
   env: Env;
@@ -29,8 +30,9 @@ export interface RunnerHost {
 }
 
 export function leaseSpec(rec: LeaseRecord, deploymentId: string): LeaseSpec {
-  const { type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters } = rec.request;
-  return { leaseId: rec.id, deploymentId, owner: rec.owner, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
+  const { region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters } = rec.request;
+  // Of several acceptable types, the one this create tries (or made).
+  return { leaseId: rec.id, deploymentId, owner: rec.owner, type: currentType(rec), region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
 }
 
 export function failureOf(err: unknown, env: Env): t.Failure {
@@ -58,6 +60,7 @@ const PRIORITY: Record<Step["kind"], PacingPriority> = {
   resume: "create",
   release: "release",
   inspect: "poll",
+  enqueue: "poll",
 };
 
 function adapterFor(host: RunnerHost, rec: LeaseRecord, step: Step["kind"]): ProviderAdapter {
@@ -117,6 +120,14 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
     case "expire":
       host.commit(rec, t.expire(rec, now, step.reason), `deadline passed: ${step.reason}`);
       return;
+    case "enqueue": {
+      const types = rec.request.types ?? (rec.request.type ? [rec.request.type] : []);
+      const { since, until } = rec.queue!;
+      await capacityStub(host.env, rec.request.provider).enqueue({ provider: rec.request.provider, leaseId: rec.id, types, region: rec.request.region, since, until });
+      const fresh = host.load();
+      if (fresh) host.commit(fresh, t.queued(fresh), `no capacity for ${types.join(", ") || "the default type"}: waiting in line until ${new Date(until).toISOString()}`);
+      return;
+    }
     case "create": {
       const started = t.startAttempt(rec, now);
       host.commit(rec, started, `create attempt ${started.op!.attempts}`);

@@ -87,8 +87,9 @@ export interface ReleaseOptions {
 export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOptions): LeaseRecord {
   if (isTerminal(rec.state) || rec.state === "releasing") return rec;
   const base = { ...rec, endReason: options.reason, failure: options.failure ?? rec.failure, endpoint: undefined, pollAt: undefined };
-  if (rec.state === "requested") {
-    // Not admitted yet, so no provider call was ever made: nothing can exist to remove.
+  if (rec.state === "requested" || rec.state === "queued") {
+    // Not admitted yet, or waiting in line after creates that definitely made nothing: there is
+    // nothing to remove.
     return { ...base, state: "released", endedAt: now, op: undefined };
   }
   // A parked machine is already stopped: ending the lease means destroying it.
@@ -108,6 +109,10 @@ export function beginRelease(rec: LeaseRecord, now: number, options: ReleaseOpti
  * was never used, and retention is a hard end.
  */
 export function expire(rec: LeaseRecord, now: number, reason: EndReason): LeaseRecord {
+  if (reason === "capacity_timeout") {
+    const failure = { code: "capacity_timeout", message: "no acceptable type had capacity within the wait the request allowed; nothing was created" };
+    return { ...rec, state: "failed", endReason: reason, failure, endedAt: now, op: undefined, pollAt: undefined };
+  }
   if (reason === "resume_failed") {
     // The machine could not get its resources back in time: stop it again, keep it parked.
     const failure = { code: "resume_timeout", message: "the machine did not come back within the resume deadline; it stays parked" };
@@ -150,11 +155,47 @@ export function createFailed(rec: LeaseRecord, now: number, failure: Failure): L
     const next = failedOnce(o, now, failure, "ambiguous");
     return { ...unsettled, op: { ...next, ambiguousOutcomes: (o.ambiguousOutcomes ?? 0) + 1 } };
   }
+  if (failure.kind === "capacity") {
+    const waiting = noCapacity(rec, now);
+    if (waiting) return waiting;
+  }
   return beginRelease({ ...rec, op: undefined }, now, {
     reason: "provisioning_failed",
     action: "destroy",
     failure: { code: `provider_${failure.kind}`, message: failure.message },
   });
+}
+
+/**
+ * A definite "no capacity" (nothing was created): try the next acceptable type; once every type
+ * was tried, wait in line if the request allows; a granted turn that found none goes back to
+ * its place in line. Undefined: the lease fails as before.
+ */
+function noCapacity(rec: LeaseRecord, now: number): LeaseRecord | undefined {
+  const o = rec.op!;
+  const queue = rec.queue;
+  if (queue?.grantedType !== undefined) {
+    if (now >= queue.until) return undefined;
+    return { ...rec, state: "queued", op: undefined, typeIndex: 0, queue: { ...queue, grantedType: undefined, registered: true } };
+  }
+  const types = rec.request.types ?? [];
+  const next = (rec.typeIndex ?? 0) + 1;
+  if (next < types.length) return { ...rec, typeIndex: next, op: { ...o, status: "due", failures: 0, nextAt: now } };
+  if (!rec.request.waitForCapacityMs) return undefined;
+  return { ...rec, state: "queued", op: undefined, typeIndex: 0, pollAt: now, queue: { since: now, until: now + rec.request.waitForCapacityMs, registered: false } };
+}
+
+/** The provider's line knows the lease now. */
+export function queued(rec: LeaseRecord): LeaseRecord {
+  if (rec.state !== "queued" || !rec.queue) return rec;
+  return { ...rec, queue: { ...rec.queue, registered: true }, pollAt: undefined };
+}
+
+/** Capacity for `type` appeared and this lease is first in line for it: create it now. */
+export function granted(rec: LeaseRecord, now: number, type: string): LeaseRecord {
+  if (rec.state !== "queued" || !rec.queue) return rec;
+  const index = Math.max(0, (rec.request.types ?? [rec.request.type]).indexOf(type));
+  return { ...rec, state: "provisioning", provisionStartedAt: now, typeIndex: index, op: op("create", now), queue: { ...rec.queue, grantedType: type } };
 }
 
 export function recovered(rec: LeaseRecord, now: number, result: RecoverResult): LeaseRecord {

@@ -4,11 +4,12 @@
 import type { Lease } from "../contract/lease";
 import { costCents } from "./billing";
 import { deadlines } from "./deadlines";
-import type { LeaseRecord } from "./record";
+import { currentType, type LeaseRecord } from "./record";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function leaseView(rec: LeaseRecord, now = Date.now()): Lease {
+/** `position`: the lease's place in its provider's line, when it is queued and the line said. */
+export function leaseView(rec: LeaseRecord, now = Date.now(), position?: number): Lease {
   const d = deadlines(rec);
   const reachable = rec.state === "ready" || rec.state === "active";
   return {
@@ -16,7 +17,10 @@ export function leaseView(rec: LeaseRecord, now = Date.now()): Lease {
     slug: rec.slug,
     owner: rec.owner,
     provider: rec.request.provider,
-    type: rec.request.type,
+    // The type created (or being tried) when several were acceptable.
+    type: currentType(rec),
+    types: rec.request.types,
+    queue: rec.state === "queued" && rec.queue ? { position, waitedSeconds: Math.round((now - rec.queue.since) / 1000), until: iso(rec.queue.until)! } : undefined,
     region: rec.request.region,
     image: rec.request.image,
     state: rec.state,

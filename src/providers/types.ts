@@ -209,6 +209,11 @@ export interface CatalogEntry {
   priceCentsPerHour?: number;
   regions: string[];
   gpus?: number;
+  /**
+   * Whether the provider shows capacity for the type right now (Lambda: a region has it; Vast:
+   * offers are listed). Absent: the provider does not say, only a create can tell.
+   */
+  available?: boolean;
 }
 
 export interface ProviderAdapter {

@@ -189,6 +189,32 @@ describe("crabbox CLI against the local stack", () => {
     expect(state.gatewaySessions).toBeGreaterThanOrEqual(2);
   });
 
+  it("acquire --wait-for-capacity waits in line and gets the machine once capacity appears", async () => {
+    const configure = (capacity: number) =>
+      fetch(`${stack.emulator.lambda.url}/_emulator/config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ capacity: { "us-south-2": { gpu_1x_h100_sxm5: capacity } } }) });
+    expect((await configure(0)).status).toBe(200);
+    const { done } = startCli(["acquire", "--provider", "lambda", "--type", "gpu_1x_h100_sxm5", "--region", "us-south-2", "--wait-for-capacity", "5m", "--json"], {
+      configDir,
+      env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.token },
+    });
+    let queued: Lease | undefined;
+    for (let i = 0; i < 120 && !queued; i++) {
+      const live = JSON.parse((await crabbox(["list", "--json"])).stdout) as { leases: Lease[] };
+      const waiting = live.leases.find((l) => l.state === "queued");
+      if (waiting) queued = JSON.parse((await crabbox(["status", waiting.slug, "--json"])).stdout) as Lease;
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(queued).toMatchObject({ state: "queued", queue: { position: 1 } });
+    expect((await configure(1)).status).toBe(200);
+    const result = await done;
+    if (result.code !== 0) throw new Error(`acquire failed (${result.code}): ${result.stderr}\n${output.slice(-40).join("\n")}`);
+    expect(result.stderr).toMatch(/queued: 1st in line for gpu_1x_h100_sxm5, waited \d+s/);
+    const lease = JSON.parse(result.stdout) as Lease;
+    expect(lease).toMatchObject({ id: queued!.id, state: "active", type: "gpu_1x_h100_sxm5" });
+    expect((JSON.parse((await crabbox(["release", lease.slug, "--json"])).stdout) as Lease).state).toBe("released");
+    await configure(2);
+  }, 120_000);
+
   it("admin commands work with the stack's admin token", async () => {
     const admin = (args: string[]) => runCli(args, { configDir, env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.adminToken } });
     const tokens = await admin(["admin", "token", "list", "--json"]);

@@ -28,7 +28,7 @@ export interface FakeMachine {
   createdAt?: number;
 }
 
-type Op = "create" | "recover" | "inspect" | "release" | "resume" | "inventory";
+type Op = "create" | "recover" | "inspect" | "release" | "resume" | "inventory" | "catalog";
 
 export interface Fault {
   op: Op;
@@ -49,6 +49,8 @@ class FakeCloud {
   /** The list price admission reserves, and the price a create reports (Vast-like) when set. */
   listCents?: number;
   actualPrice?: { centsPerHour: number; storageCentsPerHour?: number };
+  /** Machines each type can still get; undefined: unlimited. A create past it answers "no capacity". */
+  capacity?: Record<string, number>;
   private seq = 0;
 
   reset(): void {
@@ -59,6 +61,7 @@ class FakeCloud {
     this.pageSize = undefined;
     this.listCents = undefined;
     this.actualPrice = undefined;
+    this.capacity = undefined;
     this.seq = 0;
   }
 
@@ -146,12 +149,21 @@ export const fakeAdapter: ProviderAdapter = {
   defaults: { type: "fake-1x", region: "fake-west" },
   validate: (spec) => (spec.type === "no-such-type" ? ["type no-such-type is not in the fake catalog"] : []),
   doctor: async () => [{ name: "account", status: "ok", detail: "fake account usable" }],
-  catalog: async () => [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }],
+  async catalog() {
+    fakeCloud.enter("catalog");
+    if (!fakeCloud.capacity) return [{ type: "fake-1x", description: "one fake GPU", priceCentsPerHour: 1, regions: ["fake-west"] }];
+    return Object.entries(fakeCloud.capacity).map(([type, left]) => ({ type, description: type, regions: left > 0 ? ["fake-west"] : [], available: left > 0 }));
+  },
   priceCentsPerHour: async () => fakeCloud.listCents,
   handle: (spec: LeaseSpec) => `crabbox-${spec.deploymentId}-${spec.leaseId}`,
 
   async create(spec, attempt): Promise<ResourceRef> {
     const fault = fakeCloud.enter("create", attempt.handle);
+    const type = spec.type ?? "fake-1x";
+    if (fakeCloud.capacity) {
+      if ((fakeCloud.capacity[type] ?? 0) <= 0) throw new ProviderError("capacity", `fake create: no capacity for ${type}`);
+      fakeCloud.capacity[type]!--;
+    }
     const existing = fakeCloud.byHandle(attempt.handle)[0];
     const machine = existing ?? fakeCloud.add(attempt.handle, { deploymentId: spec.deploymentId, leaseId: spec.leaseId });
     return afterAct(fault, { handle: attempt.handle, id: machine.id, ...(fakeCloud.actualPrice ? { price: fakeCloud.actualPrice } : {}) });

@@ -103,6 +103,7 @@ export class LambdaAdapter implements ProviderAdapter {
         priceCentsPerHour: item.instance_type.price_cents_per_hour,
         gpus: item.instance_type.specs.gpus,
         regions: item.regions_with_capacity_available.map((region) => region.name),
+        available: item.regions_with_capacity_available.length > 0,
       }))
       .sort((a, b) => a.type.localeCompare(b.type));
   }

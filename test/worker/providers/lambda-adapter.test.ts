@@ -274,7 +274,7 @@ describe("inventory, catalog and doctor", () => {
 
   it("catalogs types with price, GPUs and regions with capacity", async () => {
     expect(await lambda.catalog()).toEqual([
-      { type: "gpu_1x_a10", description: "1x A10 (24 GB PCIe)", priceCentsPerHour: 75, gpus: 1, regions: ["us-east-1"] },
+      { type: "gpu_1x_a10", description: "1x A10 (24 GB PCIe)", priceCentsPerHour: 75, gpus: 1, regions: ["us-east-1"], available: true },
     ]);
   });
 

@@ -189,7 +189,7 @@ export class FakeCoordinator {
       owner: identity.owner,
       costCents: 0,
       provider: request.provider,
-      type: request.type,
+      type: Array.isArray(request.type) ? request.type[0] : request.type,
       region: request.region,
       state: "provisioning",
       releaseAction: request.releaseAction ?? "destroy",
