@@ -1,7 +1,6 @@
 // The steps acquire, resume and ssh share: wait until the lease is ready, prove the machine takes
 // the lease key over SSH (recording its host key), then acknowledge; and abandoning a lease.
 import type { CreateLeaseRequest, Lease } from "../../src/contract/lease";
-import { formatDuration } from "../../src/contract/common";
 import { type Context, type OptionDef, dollars, duration, durationMs, keyValues } from "./command";
 import { readFileSync } from "node:fs";
 import { CliError, EXIT, usageError } from "./errors";
@@ -119,7 +118,14 @@ async function giveUp(ctx: Context, id: string, error: unknown, progress: Progre
 export function describeQueued(lease: Lease): string {
   const types = (lease.types ?? [lease.type]).filter(Boolean).join(" or ") || "its type";
   const place = lease.queue?.position ? `${ordinal(lease.queue.position)} in line` : "in line";
-  return `Lease ${lease.slug} queued: ${place} for ${types}, waited ${formatDuration((lease.queue?.waitedSeconds ?? 0) * 1000)}`;
+  return `Lease ${lease.slug} queued: ${place} for ${types}, waited ${waited(lease.queue?.waitedSeconds ?? 0)}`;
+}
+
+/** "42s", "4m", "1h 5m": how long someone has waited, to the unit a person reads. */
+function waited(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
 function ordinal(n: number): string {

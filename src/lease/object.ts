@@ -370,7 +370,11 @@ export class LeaseObject extends DurableObject<Env> {
     if (!rec) return NOT_FOUND;
     if (wait) {
       const until = Date.now() + Math.min(wait.timeoutMs, MAX_WAIT_MS);
-      while (rec && rank(rec.state) < rank(wait.state) && !isTerminal(rec.state) && Date.now() < until) {
+      // Any change of state answers too (the client shows it: "queued: 2nd in line"), and so does
+      // a queued lease taking its place in line; then the client asks again.
+      const phase = (r: LeaseRecord) => `${r.state}${r.queue?.registered ? ":in line" : ""}`;
+      const from = phase(rec);
+      while (rec && phase(rec) === from && rank(rec.state) < rank(wait.state) && !isTerminal(rec.state) && Date.now() < until) {
         await new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(timer);

@@ -135,3 +135,32 @@ describe("the capacity line", () => {
     expect([twice.status, twice.json.error.code]).toEqual([400, "invalid_request"]);
   });
 });
+
+describe("the capacity line against the Lambda emulator", () => {
+  const CONTROL = `${(env as unknown as Record<string, string>).LAMBDA_BASE_URL!.replace(/\/api\/v1\/?$/, "")}/_emulator`;
+  const control = async (path: string, body?: unknown) =>
+    (await fetch(`${CONTROL}${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json() as Promise<any>;
+  const typeReads = async () => ((await control("/state")).requests as { method: string; path: string }[]).filter((r) => r.method === "GET" && r.path.endsWith("/instance-types")).length;
+
+  it("the emulator's log shows one capacity poll per round for the whole line, and capacity made available serves it", async () => {
+    await control("/reset", {});
+    await control("/config", { capacity: { "us-south-2": { gpu_1x_h100_sxm5: 0 } } });
+    const body = async () => ({ provider: "lambda", type: "gpu_1x_h100_sxm5", region: "us-south-2", sshPublicKey: await sshPublicKey(), waitForCapacity: "30m" });
+    const leases = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await call("POST", "/v1/leases", { token, body: await body() });
+      expect(res.status, res.text).toBe(201);
+      created.push(res.json.id);
+      leases.push(await driveUntil(res.json.id, token, (l) => l.state === "queued" && l.queue?.position !== undefined));
+    }
+    const before = await typeReads();
+    for (let round = 0; round < 4; round++) await poll("lambda");
+    expect((await typeReads()) - before).toBe(4); // one read per round, not one per queued lease
+    await control("/config", { capacity: { "us-south-2": { gpu_1x_h100_sxm5: 3 } } });
+    await poll("lambda");
+    for (const lease of leases) expect((await driveUntil(lease.id, token, inState("ready"))).state).toBe("ready");
+    for (const lease of leases) await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    for (const lease of leases) await driveUntil(lease.id, token, inState("released"));
+    await control("/reset", {});
+  });
+});
