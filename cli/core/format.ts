@@ -37,6 +37,7 @@ export function leaseDetails(color: Colors, lease: Lease): string[] {
     ["endpoint", lease.endpoint && describeEndpoint(lease.endpoint)],
     ["release", `${lease.releaseAction} on release`],
     ["cost", describeCost(lease)],
+    ["queue", lease.queue && `${lease.queue.position ? `#${lease.queue.position} in line` : "in line"} for ${(lease.types ?? [lease.type]).filter(Boolean).join(" or ")}, gives up at ${lease.queue.until}`],
     ["created", lease.createdAt],
     ["ready", lease.readyAt],
     ["last use", lease.lastTouchAt],
