@@ -23,6 +23,24 @@ export interface CoordinatorConfig {
   budget: { monthlyLimitCents: number | null; maxRateCentsPerHour: number | null };
 }
 
+/** Coordinator settings and the value used when the var is absent (the admin config view shows them). */
+export const COORDINATOR_DEFAULTS: Record<string, string> = {
+  CRABBOX_DEPLOYMENT_ID: "",
+  DEFAULT_ACK_DEADLINE: "2m",
+  DEFAULT_IDLE_TIMEOUT: "30m",
+  DEFAULT_TTL: "2h",
+  MAX_IDLE_TIMEOUT: "24h",
+  MAX_TTL: "24h",
+  PARK_RETENTION: "7d",
+  MAX_LEASES_PER_OWNER: "5",
+  MAX_LEASES_GLOBAL: "100",
+  SWEEP_GRACE: "10m",
+  MAX_CAPACITY_WAIT: "2h",
+  DEFAULT_MONTHLY_BUDGET: "",
+  DEFAULT_MAX_SPEND_RATE: "",
+  PROVIDER_PACING: "on",
+};
+
 const cache = new WeakMap<object, CoordinatorConfig>();
 
 function duration(env: Env, name: keyof Env & string, fallback: string): number {
@@ -53,18 +71,18 @@ export function loadConfig(env: Env): CoordinatorConfig {
   if (hit) return hit;
   const config: CoordinatorConfig = {
     deploymentId: env.CRABBOX_DEPLOYMENT_ID,
-    defaultAckDeadlineMs: duration(env, "DEFAULT_ACK_DEADLINE", "2m"),
-    defaultIdleTimeoutMs: duration(env, "DEFAULT_IDLE_TIMEOUT", "30m"),
-    defaultTtlMs: duration(env, "DEFAULT_TTL", "2h"),
-    maxIdleTimeoutMs: duration(env, "MAX_IDLE_TIMEOUT", "24h"),
-    maxTtlMs: duration(env, "MAX_TTL", "24h"),
+    defaultAckDeadlineMs: duration(env, "DEFAULT_ACK_DEADLINE", COORDINATOR_DEFAULTS.DEFAULT_ACK_DEADLINE!),
+    defaultIdleTimeoutMs: duration(env, "DEFAULT_IDLE_TIMEOUT", COORDINATOR_DEFAULTS.DEFAULT_IDLE_TIMEOUT!),
+    defaultTtlMs: duration(env, "DEFAULT_TTL", COORDINATOR_DEFAULTS.DEFAULT_TTL!),
+    maxIdleTimeoutMs: duration(env, "MAX_IDLE_TIMEOUT", COORDINATOR_DEFAULTS.MAX_IDLE_TIMEOUT!),
+    maxTtlMs: duration(env, "MAX_TTL", COORDINATOR_DEFAULTS.MAX_TTL!),
     maxAckDeadlineMs: 15 * 60_000,
     minDurationMs: 1_000,
-    parkRetentionMs: duration(env, "PARK_RETENTION", "7d"),
-    maxLeasesPerOwner: count(env, "MAX_LEASES_PER_OWNER", 5),
-    maxLeasesGlobal: count(env, "MAX_LEASES_GLOBAL", 100),
-    sweepGraceMs: duration(env, "SWEEP_GRACE", "10m"),
-    maxCapacityWaitMs: duration(env, "MAX_CAPACITY_WAIT", "2h"),
+    parkRetentionMs: duration(env, "PARK_RETENTION", COORDINATOR_DEFAULTS.PARK_RETENTION!),
+    maxLeasesPerOwner: count(env, "MAX_LEASES_PER_OWNER", Number(COORDINATOR_DEFAULTS.MAX_LEASES_PER_OWNER)),
+    maxLeasesGlobal: count(env, "MAX_LEASES_GLOBAL", Number(COORDINATOR_DEFAULTS.MAX_LEASES_GLOBAL)),
+    sweepGraceMs: duration(env, "SWEEP_GRACE", COORDINATOR_DEFAULTS.SWEEP_GRACE!),
+    maxCapacityWaitMs: duration(env, "MAX_CAPACITY_WAIT", COORDINATOR_DEFAULTS.MAX_CAPACITY_WAIT!),
     budget: { monthlyLimitCents: dollarsAsCents(env, "DEFAULT_MONTHLY_BUDGET"), maxRateCentsPerHour: dollarsAsCents(env, "DEFAULT_MAX_SPEND_RATE") },
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(config.deploymentId ?? "")) {

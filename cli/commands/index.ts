@@ -9,6 +9,7 @@ import tokenCreate from "./admin/token-create";
 import tokenList from "./admin/token-list";
 import tokenRevoke from "./admin/token-revoke";
 import adminUsage from "./admin/usage";
+import adminConfig from "./admin/config";
 import catalog from "./catalog";
 import cp from "./cp";
 import doctor from "./doctor";
@@ -51,6 +52,7 @@ export const COMMANDS: CommandDef<object>[] = [
   tokenRevoke,
   adminUsage,
   budgetSet,
+  adminConfig,
   sweep,
   sweeps,
 ] as CommandDef<object>[];

@@ -1,4 +1,6 @@
-// `crabbox providers`: what the coordinator can lease from, and each provider's capabilities.
+// `crabbox providers`: what the coordinator can lease from, and each provider's capabilities
+// (the capability matrix, src/contract/matrix.ts: the same table the README and console show).
+import { MATRIX_HEADER, capabilityRow } from "../../src/contract/matrix";
 import { defineCommand } from "../core/command";
 import { table } from "../core/output";
 
@@ -11,18 +13,8 @@ export default defineCommand({
     ctx.out.result(answer, () =>
       table(
         ctx.out.color,
-        ["NAME", "CONFIGURED", "RELEASE ACTIONS", "RESUME", "STOPPED MACHINE", "DEFAULT TYPE", "DEFAULT REGION"],
-        answer.providers.map((provider) => [
-          provider.name,
-          provider.configured ? "yes" : "no",
-          provider.capabilities.releaseActions
-            .map((action) => (action === provider.capabilities.defaultReleaseAction ? `${action} (default)` : action))
-            .join(", "),
-          provider.capabilities.resume ? "yes" : "no",
-          !provider.capabilities.releaseActions.includes("stop") ? "-" : provider.capabilities.stoppedBills ? "still bills storage" : "free",
-          provider.defaults.type ?? "-",
-          provider.defaults.region ?? "-",
-        ]),
+        [...MATRIX_HEADER, "default type", "default region"].map((h) => h.toUpperCase()),
+        answer.providers.map((provider) => [...capabilityRow(provider), provider.defaults.type ?? "-", provider.defaults.region ?? "-"]),
       ),
     );
   },

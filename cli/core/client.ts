@@ -74,6 +74,7 @@ export class ApiClient {
   // Not retried: a lost answer would mint a second token whose secret nobody ever sees.
   createToken = (body: meta.CreateTokenRequest) =>
     this.call("POST", "/v1/admin/tokens", { schema: meta.CreatedToken, body, retry: false });
+  adminConfig = () => this.call("GET", "/v1/admin/config", { schema: meta.EffectiveConfig });
   listTokens = () => this.call("GET", "/v1/admin/tokens", { schema: meta.TokenList });
   revokeToken = (id: string) => this.call("DELETE", `/v1/admin/tokens/${seg(id)}`, { schema: meta.TokenInfo });
   usage = (month?: string) => this.call("GET", "/v1/usage", { schema: usage.Usage, query: { month } });

@@ -90,3 +90,10 @@ export type CreatedToken = z.infer<typeof CreatedToken>;
 export const TokenList = z.object({ tokens: z.array(TokenInfo) });
 
 export const ProviderParam = z.object({ name: ProviderName });
+
+/** GET /v1/admin/config: values of non-secret settings; credentials only as configured/missing. */
+export const EffectiveConfig = z.object({
+  settings: z.array(z.object({ name: z.string(), value: z.string(), source: z.enum(["set", "default", "unset"]) })),
+  credentials: z.array(z.object({ name: z.string(), provider: z.optional(z.string()), status: z.enum(["configured", "missing"]) })),
+});
+export type EffectiveConfig = z.infer<typeof EffectiveConfig>;

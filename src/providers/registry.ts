@@ -1,13 +1,9 @@
-// The table of provider factories: the one place a new provider is registered.
+// The table of provider factories (the built-in ones come from factories.ts; tests add their fake).
 // Which of them are live is decided by configuration (their credentials are present).
 
 import type { PacingPriority } from "../pacing/gcra";
 import { createPacer, pacingEnabled } from "../pacing/pacer";
-import { lambdaProvider } from "./lambda";
-import { coderProvider } from "./coder";
-import { falProvider } from "./fal";
-import { sealosProvider } from "./sealos";
-import { vastProvider } from "./vast";
+import { BUILT_IN_PROVIDERS } from "./factories";
 import type { ProviderAdapter, ProviderCapabilities, ProviderConfig, ProviderFactory, ReleaseAction } from "./types";
 
 /** By name and by alias; a lease always records the factory's canonical `name`. */
@@ -18,7 +14,7 @@ export function registerProviderFactory(factory: ProviderFactory): void {
   for (const name of [factory.name, ...(factory.aliases ?? [])]) FACTORIES.set(name, factory);
 }
 
-for (const factory of [lambdaProvider, vastProvider, falProvider, coderProvider, sealosProvider]) registerProviderFactory(factory);
+for (const factory of BUILT_IN_PROVIDERS) registerProviderFactory(factory);
 
 export function providerFactories(): ProviderFactory[] {
   return [...new Set(FACTORIES.values())];

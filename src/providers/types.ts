@@ -312,5 +312,7 @@ export interface ProviderFactory {
   readonly rateLimits: RateLimits;
   /** True when the credentials this provider needs are present. */
   configured(config: ProviderConfig): boolean;
+  /** The secrets it reads (any one suffices where there are alternatives), for the admin's config view. */
+  readonly credentials: readonly string[];
   create(config: ProviderConfig): ProviderAdapter;
 }

@@ -230,6 +230,7 @@ export const fakeAdapter: ProviderAdapter = {
 export const fakeCloudProvider: ProviderFactory = {
   name: "fakecloud",
   rateLimits: {},
+  credentials: [],
   configured: () => true,
   create: () => fakeAdapter,
 };

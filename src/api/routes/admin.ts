@@ -1,7 +1,8 @@
 // /v1/admin: every owner's leases, releasing any of them, and API tokens. Admin tokens only.
 
 import { Lease, LeaseList, ListLeasesQuery, ReleaseRequest } from "../../contract/lease";
-import { CreatedToken, CreateTokenRequest, TokenInfo, TokenList } from "../../contract/meta";
+import { CreatedToken, CreateTokenRequest, EffectiveConfig, TokenInfo, TokenList } from "../../contract/meta";
+import { effectiveConfig } from "../../config-view";
 import { createToken, listTokens, revokeToken } from "../../ledger/tokens";
 import { forgetToken } from "../auth";
 import { badRequest, notFound } from "../errors";
@@ -9,6 +10,15 @@ import { route } from "../route";
 import { answer, leaseStub, list, resolveLease } from "./leases";
 
 export const adminRoutes = [
+  route({
+    method: "get",
+    path: "/v1/admin/config",
+    summary: "The effective configuration: non-secret settings with their source; credentials as configured/missing",
+    auth: "admin",
+    responses: { 200: EffectiveConfig },
+    errors: [401, 403],
+    handler: async (c) => c.json(effectiveConfig(c.env)),
+  }),
   route({
     method: "get",
     path: "/v1/admin/leases",

@@ -1,9 +1,10 @@
 // Health, identity, the OpenAPI document and the configured providers (with doctor/catalog).
 
+import { providerInfo } from "../../providers/info";
 import { Catalog, DoctorReport, Health, ProviderList, Whoami } from "../../contract/meta";
 import { openApiDocument } from "../../contract/openapi";
 import { providerConfig, providerFactories } from "../../providers/registry";
-import { ProviderError, type ProviderCapabilities } from "../../providers/types";
+import { ProviderError } from "../../providers/types";
 import { redact } from "../../providers/http";
 import { secretValues } from "../../providers/registry";
 import { ApiError } from "../errors";
@@ -56,18 +57,7 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       errors: [401],
       handler: async (c) => {
         const config = providerConfig(c.env);
-        const providers = providerFactories().map((factory) => {
-          const configured = factory.configured(config);
-          // Capabilities are static; building an unconfigured adapter is safe (no I/O).
-          const adapter = configured ? factory.create(config) : undefined;
-          return {
-            name: factory.name,
-            configured,
-            capabilities: adapter ? publicCapabilities(adapter.capabilities) : undefined,
-            defaults: adapter?.defaults ?? {},
-          };
-        });
-        return c.json({ providers: providers.filter((p) => p.capabilities) });
+        return c.json({ providers: providerFactories().map((factory) => providerInfo(factory, config)).filter((p) => p.configured) });
       },
     }),
     route({
@@ -100,19 +90,4 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       },
     }),
   ];
-}
-
-/** The allow-listed view of an adapter's declared capabilities. */
-function publicCapabilities(caps: ProviderCapabilities) {
-  return {
-    releaseActions: [...caps.releaseActions],
-    defaultReleaseAction: caps.defaultReleaseAction,
-    route: caps.route,
-    readiness: caps.readiness,
-    stoppedBills: caps.stoppedBills,
-    resume: caps.resume,
-    requires: [...caps.requires],
-    keyHandling: caps.keyHandling,
-    ...(caps.proxyClient ? { proxyClient: { ...caps.proxyClient } } : {}),
-  };
 }

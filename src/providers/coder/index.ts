@@ -13,6 +13,7 @@ export function createCoderAdapter(config: ProviderConfig, options: { fetch?: ty
 export const coderProvider: ProviderFactory = {
   name: "coder",
   rateLimits: CODER_RATE_LIMITS,
+  credentials: ["CODER_SESSION_TOKEN"],
   configured: (config) => Boolean(config.vars.CODER_URL?.trim() && config.vars.CODER_SESSION_TOKEN?.trim()),
   create: (config) => createCoderAdapter(config),
 };

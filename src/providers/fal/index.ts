@@ -14,6 +14,7 @@ export const falProvider: ProviderFactory = {
   name: "fal",
   aliases: ["fal-ai"],
   rateLimits: FAL_RATE_LIMITS,
+  credentials: ["FAL_KEY"],
   configured: (config) => Boolean(config.vars.FAL_KEY?.trim()),
   create: (config) => createFalAdapter(config),
 };

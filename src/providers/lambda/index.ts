@@ -13,6 +13,7 @@ export function createLambdaAdapter(config: ProviderConfig, options: { fetch?: t
 export const lambdaProvider: ProviderFactory = {
   name: "lambda",
   rateLimits: LAMBDA_RATE_LIMITS,
+  credentials: ["LAMBDA_API_KEY"],
   configured: (config) => Boolean(config.vars.LAMBDA_API_KEY?.trim()),
   create: (config) => createLambdaAdapter(config),
 };

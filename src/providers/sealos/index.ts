@@ -15,6 +15,7 @@ export const sealosProvider: ProviderFactory = {
   name: "sealos",
   aliases: ["sealos-devbox", "sealos-dev"],
   rateLimits: SEALOS_RATE_LIMITS,
+  credentials: ["SEALOS_TOKEN", "SEALOS_KUBECONFIG"],
   configured: (config) => Boolean(config.vars.SEALOS_KUBECONFIG?.trim() || (config.vars.SEALOS_API_SERVER?.trim() && config.vars.SEALOS_TOKEN?.trim())),
   create: (config) => createSealosAdapter(config),
 };

@@ -13,6 +13,7 @@ export function createVastAdapter(config: ProviderConfig, options: { fetch?: typ
 export const vastProvider: ProviderFactory = {
   name: "vast",
   rateLimits: VAST_RATE_LIMITS,
+  credentials: ["VAST_API_KEY"],
   configured: (config) => Boolean(config.vars.VAST_API_KEY?.trim()),
   create: (config) => createVastAdapter(config),
 };

@@ -51,6 +51,7 @@ describe("provider isolation", () => {
   registerProviderFactory({
     name: "brokencloud",
     rateLimits: {},
+    credentials: [],
     configured: () => brokenConfigured,
     create: () => ({
       ...fakeAdapter,
