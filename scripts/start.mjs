@@ -33,6 +33,7 @@ function describe(stack, stackFile) {
     "",
     "crabbox is running",
     `  coordinator   ${stack.url}`,
+    `  web console   ${stack.url}/   (sign in with a token below)`,
     `  dev token     ${stack.token}   (owner "dev", role user)`,
     `  admin token   ${stack.adminToken}${stack.adminTokenFromDevVars ? "   (CRABBOX_ADMIN_TOKEN from .dev.vars)" : ""}`,
     `  ${lambda}`,

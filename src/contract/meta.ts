@@ -56,6 +56,8 @@ export const Catalog = z.object({
       priceCentsPerHour: z.optional(z.number()),
       regions: z.array(z.string()),
       gpus: z.optional(z.number()),
+      /** Whether the provider shows capacity for it now; absent: the provider does not say. */
+      available: z.optional(z.boolean()),
     }),
   ),
 });
@@ -88,6 +90,7 @@ export type TokenInfo = z.infer<typeof TokenInfo>;
 export const CreatedToken = z.object({ token: z.string(), info: TokenInfo });
 export type CreatedToken = z.infer<typeof CreatedToken>;
 export const TokenList = z.object({ tokens: z.array(TokenInfo) });
+export type TokenList = z.infer<typeof TokenList>;
 
 export const ProviderParam = z.object({ name: ProviderName });
 

@@ -1,6 +1,6 @@
 // /v1/admin: every owner's leases, releasing any of them, and API tokens. Admin tokens only.
 
-import { Lease, LeaseList, ListLeasesQuery, ReleaseRequest } from "../../contract/lease";
+import { Lease, LeaseEvents, LeaseList, ListLeasesQuery, ReleaseRequest } from "../../contract/lease";
 import { CreatedToken, CreateTokenRequest, EffectiveConfig, TokenInfo, TokenList } from "../../contract/meta";
 import { effectiveConfig } from "../../config-view";
 import { createToken, listTokens, revokeToken } from "../../ledger/tokens";
@@ -28,6 +28,24 @@ export const adminRoutes = [
     responses: { 200: LeaseList },
     errors: [400, 401, 403],
     handler: (c, { query }) => list(c, query, query.owner),
+  }),
+  route({
+    method: "get",
+    path: "/v1/admin/leases/:ref",
+    summary: "Any owner's lease",
+    auth: "admin",
+    responses: { 200: Lease },
+    errors: [401, 403, 404],
+    handler: async (c) => answer(c, await leaseStub(c.env, await resolveLease(c, c.req.param("ref")!, null)).get(null)),
+  }),
+  route({
+    method: "get",
+    path: "/v1/admin/leases/:ref/events",
+    summary: "Any owner's lease's event log, oldest first",
+    auth: "admin",
+    responses: { 200: LeaseEvents },
+    errors: [401, 403, 404],
+    handler: async (c) => answer(c, await leaseStub(c.env, await resolveLease(c, c.req.param("ref")!, null)).events(null), 200, (events) => ({ events })),
   }),
   route({
     method: "post",
