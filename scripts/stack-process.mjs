@@ -78,6 +78,15 @@ export function startGroup(options) {
     tail: () => tail.join("\n"),
     /** @param {(line: string) => void} watch */
     onStdoutLine: (watch) => stdoutWatchers.push(watch),
+    /** SIGKILL the whole group at once (a crash, as the chaos suite makes one), and wait until it is gone. */
+    async kill() {
+      const pid = child.pid;
+      if (pid === undefined) return;
+      signalGroup(child, "SIGKILL", true);
+      while (groupAlive(pid)) await new Promise((r) => setTimeout(r, STOP_POLL_MS));
+      await exited;
+      groups.delete(child);
+    },
     /** SIGTERM the whole group, SIGKILL what is left after a grace period. Idempotent. */
     async stop() {
       const pid = child.pid;

@@ -193,6 +193,8 @@ export async function startStack(options = {}) {
       const sealos = emulator.sealos;
       Object.assign(vars, { SEALOS_API_SERVER: sealos.url, SEALOS_TOKEN: sealos.apiKey, SEALOS_NAMESPACE: sealos.namespace, SEALOS_IMAGE: sealos.image, SEALOS_SSH_HOST: sealos.sshHost, SEALOS_SSHGATE_PORT: String(sealos.sshPort) });
     }
+    // What the caller passes wins over the emulators' settings (the live smoke points one provider at a real cloud).
+    Object.assign(vars, options.vars);
     if (!devVars.CRABBOX_ADMIN_TOKEN) vars.CRABBOX_ADMIN_TOKEN = adminToken;
     if (ackDeadline) vars.DEFAULT_ACK_DEADLINE = ackDeadline;
 
@@ -201,21 +203,36 @@ export async function startStack(options = {}) {
     if (options.testScheduled ?? true) devArgs.push("--test-scheduled");
     if (options.logLevel) devArgs.push("--log-level", options.logLevel);
     if (options.inspectorPort !== undefined) devArgs.push("--inspector-port", String(options.inspectorPort));
-    const wrangler = startGroup({
-      name: "wrangler",
-      command: "npm",
-      args: [...devArgs, ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`])],
-      cwd: root,
-      env: OFFLINE_ENV,
-      onLine: onOutput,
-    });
-    running.push(wrangler);
-    await waitForHealth(url, wrangler);
+    // The same command, vars, port and persisted state every time: a restart is the same coordinator.
+    const startCoordinator = async () => {
+      const group = startGroup({
+        name: "wrangler",
+        command: "npm",
+        args: [...devArgs, ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`])],
+        cwd: root,
+        env: OFFLINE_ENV,
+        onLine: onOutput,
+      });
+      running.push(group);
+      await waitForHealth(url, group);
+      return group;
+    };
+    let wrangler = await startCoordinator();
     const token = await mintDevToken(url, adminToken, options.tokenFor ?? { owner: "dev", label: "npm start" });
     const adminTokenFromDevVars = Boolean(devVars.CRABBOX_ADMIN_TOKEN);
     // The group of npm → wrangler → workerd (its leader's pid): the bench finds workerd in it to read its CPU time.
     const wranglerPgid = /** @type {number} */ (wrangler.child.pid);
-    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, realCoder, realSealos, emulator, wranglerPgid, stop };
+    /**
+     * Kills the coordinator's whole process group (-9, a crash) and starts it again on the same
+     * persisted state, port, vars and tokens; the emulators keep running with their state.
+     */
+    const restartCoordinator = async () => {
+      await wrangler.kill();
+      running.splice(running.indexOf(wrangler), 1);
+      log("restarting the coordinator on the same state...");
+      wrangler = await startCoordinator();
+    };
+    return { url, token, adminToken, adminTokenFromDevVars, realLambda, realVast, realFal, realCoder, realSealos, emulator, wranglerPgid, restartCoordinator, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -60,7 +60,8 @@ function describe(stack, stackFile) {
     "Or talk to the API directly:",
     `  curl -s -H "Authorization: Bearer ${stack.token}" ${stack.url}/v1/leases`,
     "",
-    "Ctrl-C stops everything.",
+    "Type r and Enter here to crash the coordinator (kill -9) and restart it on the same state;",
+    "the emulators and their machines keep running. Ctrl-C stops everything.",
     "",
   ].join("\n");
 }
@@ -89,6 +90,22 @@ try {
   stack = await startStack();
   stackFile = await writeStackFile(stack);
   process.stdout.write(describe(stack, stackFile));
+  // `r` + Enter: the coordinator crashes (its process group, -9) and comes back on the same
+  // persisted state, port and tokens, as after a real crash.
+  let restarting = false;
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", async (text) => {
+    if (text.trim() !== "r" || restarting || stopping) return;
+    restarting = true;
+    try {
+      await stack.restartCoordinator();
+      process.stderr.write(`coordinator restarted on ${stack.url}\n`);
+    } catch (err) {
+      console.error(`restart failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      restarting = false;
+    }
+  });
 } catch (err) {
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);

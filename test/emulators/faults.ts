@@ -86,6 +86,13 @@ export function parseFaults(body: unknown): Fault[] | string {
 
 export interface RequestLog {
   entries: RequestLogEntry[];
+  /**
+   * Every resource the emulator created, by the client's key for it (Lambda's instance name,
+   * Vast's label, fal's Idempotency-Key, Coder's workspace name, Sealos's DevBox name). Never
+   * trimmed: the chaos suite counts creations per lease from it.
+   */
+  created: { key: string; id: string; at: number }[];
+  recordCreation(key: string | null | undefined, id: string): void;
   push(entry: RequestLogEntry): void;
   clear(): void;
 }
@@ -93,12 +100,17 @@ export interface RequestLog {
 export function createRequestLog(): RequestLog {
   const log: RequestLog = {
     entries: [],
+    created: [],
+    recordCreation(key, id) {
+      log.created.push({ key: key ?? "", id, at: Date.now() });
+    },
     push(entry) {
       log.entries.push(entry);
       if (log.entries.length > REQUEST_LOG_LIMIT) log.entries.splice(0, log.entries.length - REQUEST_LOG_LIMIT);
     },
     clear() {
       log.entries.length = 0;
+      log.created.length = 0;
     },
   };
   return log;

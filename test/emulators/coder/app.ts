@@ -45,7 +45,7 @@ function richParameters(values: unknown): Record<string, string> | string {
   return out;
 }
 
-function apiRoutes({ state }: CoderAppOptions) {
+function apiRoutes({ state, log }: CoderAppOptions) {
   const api = new Hono<{ Bindings: HttpBindings }>();
   const visible = (c: Context, ws: ReturnType<CoderState["byId"]>) => (ws && sees(callerOf(c), ws.owner) ? ws : undefined);
   const userOf = (c: Context, user: string) => (user === "me" ? callerOf(c).user : user);
@@ -110,7 +110,9 @@ function apiRoutes({ state }: CoderAppOptions) {
       return errorResponse(409, `Workspace "${body.name}" already exists.`, { validations: [{ field: "name", detail: "This value is already in use and should be unique." }] });
     }
     // 201, as the SDK expects (api-excerpts.md "Status codes: docs vs SDK").
-    return c.json(workspaceWire(state.create(owner, body.name, templateId, parameters)), 201);
+    const ws = state.create(owner, body.name, templateId, parameters);
+    log.recordCreation(ws.name, ws.id);
+    return c.json(workspaceWire(ws), 201);
   });
 
   api.get("/users/:user/workspace/:name", (c) => {

@@ -1,6 +1,6 @@
 // startCoderEmulator(): the Coder emulator on 127.0.0.1 (API under /api/v2 + /_emulator), the
 // workspaces' shared SSH port, and the in-process handle tests use to drive it.
-import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
+import { createFaultStore, createRequestLog, type FaultStore, type RequestLog, type RequestLogEntry } from "../faults.ts";
 import { emulatorControls, emulatorHandle, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createCoderApp } from "./app.ts";
@@ -42,12 +42,12 @@ export async function startCoderEmulator(options: CoderEmulatorOptions) {
   const faults = createFaultStore();
   const log = createRequestLog();
   const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
-  const snapshot = async (): Promise<{ workspaces: Record<string, unknown>[]; parameters: Record<string, Record<string, string>>; requests: RequestLogEntry[]; config: CoderConfig }> => {
+  const snapshot = async (): Promise<{ workspaces: Record<string, unknown>[]; parameters: Record<string, Record<string, string>>; requests: RequestLogEntry[]; created: RequestLog["created"]; config: CoderConfig }> => {
     await state.settle();
     const all = state.all();
     // Each workspace's rich parameter values by id (Coder shows them per build; the state shows them here).
     const parameters = Object.fromEntries(all.map((ws) => [ws.id, ws.parameters]));
-    return { workspaces: all.map(workspaceWire), parameters, requests: [...log.entries], config: { ...state.config } };
+    return { workspaces: all.map(workspaceWire), parameters, requests: [...log.entries], created: [...log.created], config: { ...state.config } };
   };
   const app = createCoderApp({
     state,

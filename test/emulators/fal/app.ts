@@ -42,7 +42,7 @@ function validateCreate(body: unknown): string | undefined {
   return undefined;
 }
 
-function apiRoutes({ state }: FalAppOptions): Hono<{ Bindings: HttpBindings }> {
+function apiRoutes({ state, log }: FalAppOptions): Hono<{ Bindings: HttpBindings }> {
   const api = new Hono<{ Bindings: HttpBindings }>();
 
   api.post("/compute/instances", async (c: Context) => {
@@ -66,6 +66,7 @@ function apiRoutes({ state }: FalAppOptions): Hono<{ Bindings: HttpBindings }> {
     if (problem) return errorResponse(400, "validation_error", problem);
     const b = body as { instance_type: string; ssh_key: string; sector?: string };
     const rec = state.create(b);
+    log.recordCreation(key, rec.id);
     const answer = instanceWire(rec);
     if (key) state.remember(key, raw, 200, answer);
     return c.json(answer);

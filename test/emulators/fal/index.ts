@@ -1,6 +1,6 @@
 // startFalEmulator(): the fal Compute emulator on 127.0.0.1 (API under /v1 + /_emulator control
 // plane), its machines' shared SSH port, and the in-process handle tests use to drive it.
-import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
+import { createFaultStore, createRequestLog, type FaultStore, type RequestLog, type RequestLogEntry } from "../faults.ts";
 import { emulatorControls, emulatorHandle, forceStatusOf, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createFalApp } from "./app.ts";
@@ -25,7 +25,7 @@ export interface FalEmulator {
   sshPort: number;
   faults: FaultStore;
   reset(): Promise<void>;
-  state(): Promise<{ instances: Record<string, unknown>[]; requests: RequestLogEntry[]; config: FalConfig }>;
+  state(): Promise<{ instances: Record<string, unknown>[]; requests: RequestLogEntry[]; created: RequestLog["created"]; config: FalConfig }>;
   configure(partial: Partial<FalConfig>): void;
   close(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export async function startFalEmulator(options: FalEmulatorOptions): Promise<Fal
   const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
   const snapshot = async () => {
     await state.settle();
-    return { instances: state.instances().map(instanceWire), requests: [...log.entries], config: { ...state.config } };
+    return { instances: state.instances().map(instanceWire), requests: [...log.entries], created: [...log.created], config: { ...state.config } };
   };
   const app = createFalApp({
     state,

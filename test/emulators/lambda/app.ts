@@ -65,7 +65,7 @@ function missingLaunchResource(req: LaunchRequest, state: LambdaState): ApiError
   return undefined;
 }
 
-function apiRoutes({ state }: LambdaAppOptions): Hono<{ Bindings: HttpBindings }> {
+function apiRoutes({ state, log }: LambdaAppOptions): Hono<{ Bindings: HttpBindings }> {
   const api = new Hono<{ Bindings: HttpBindings }>();
 
   api.get("/instance-types", (c) => {
@@ -124,6 +124,7 @@ function apiRoutes({ state }: LambdaAppOptions): Hono<{ Bindings: HttpBindings }
       tags: req.tags ?? [],
       userData: req.user_data,
     });
+    log.recordCreation(req.name, rec.id);
     return dataResponse({ instance_ids: [rec.id] });
   });
 

@@ -1,6 +1,6 @@
 // startLambdaEmulator(): the Lambda Cloud emulator on 127.0.0.1 (API + /_emulator control
 // plane), its machines' shared SSH port, and the in-process handle tests use to drive it.
-import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
+import { createFaultStore, createRequestLog, type FaultStore, type RequestLog, type RequestLogEntry } from "../faults.ts";
 import { emulatorControls, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createLambdaApp, API_PREFIX } from "./app.ts";
@@ -27,6 +27,7 @@ export interface LambdaEmulatorState {
   instances: InstanceWire[];
   sshKeys: { id: string; name: string; public_key: string }[];
   requests: RequestLogEntry[];
+  created: RequestLog["created"];
   /** Each instance's SSH address; `listening` only while it is active (or unhealthy). */
   machines: { id: string; host: string; port: number; listening: boolean; activeAt?: number; terminatedAt?: number; connections: number; userData?: string }[];
   config: LambdaConfig;
@@ -110,7 +111,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
   const snapshot = (): LambdaEmulatorState => ({
     instances: state.visible().map(({ rec, status }) => instanceWire(rec, status)),
     sshKeys: state.keys().map(sshKeyWire),
-    requests: [...log.entries],
+    requests: [...log.entries], created: [...log.created],
     machines: state.machines(),
     config: cloneConfig(state.config),
   });

@@ -76,7 +76,7 @@ function celAllows(old: DevboxRecord["object"], next: DevboxRecord["object"]): b
 const CEL_RULE = "self.spec.state == oldSelf.spec.state || (self.status.contentID in self.status.commitRecords && self.status.commitRecords[self.status.contentID].commitStatus != 'Committing')";
 
 function devboxRoutes(options: SealosAppOptions) {
-  const { state } = options;
+  const { state, log } = options;
   const api = new Hono<{ Bindings: HttpBindings }>();
   const ns = (c: Context) => c.req.param("ns")!;
 
@@ -105,6 +105,7 @@ function devboxRoutes(options: SealosAppOptions) {
     const object = { ...obj, metadata: { ...state.newMeta(ns(c), { name, labels: meta.labels as Record<string, string>, annotations: meta.annotations as Record<string, string> }), generation: 1 } } as DevboxRecord["object"];
     if (c.req.query("dryRun") === "All") return json(object, 201);
     state.addDevbox(object);
+    log.recordCreation(name, object.metadata.uid);
     return json(object, 201);
   });
 

@@ -1,7 +1,7 @@
 // startSealosEmulator(): the Kubernetes API subset on 127.0.0.1 (plus /_emulator), the emulated
 // SSHGate on its own port, and DevBox SSH servers on the node address (their ports are the
 // NodePorts). The handle tests hold drives it in-process.
-import { createFaultStore, createRequestLog, type RequestLogEntry } from "../faults.ts";
+import { createFaultStore, createRequestLog, type RequestLog, type RequestLogEntry } from "../faults.ts";
 import { emulatorControls, emulatorHandle, serveEmulator } from "../kernel.ts";
 import { createSealosApp } from "./app.ts";
 import { startGateway } from "./gateway.ts";
@@ -51,13 +51,13 @@ export async function startSealosEmulator(options: SealosEmulatorOptions) {
   const faults = createFaultStore();
   const log = createRequestLog();
   const { reset, configure } = emulatorControls({ faults, log, state, merge: mergeConfig });
-  const snapshot = async (): Promise<{ devboxes: Record<string, unknown>[]; secrets: Record<string, unknown>[]; requests: RequestLogEntry[]; config: SealosConfig; schema: string; gatewaySessions: number }> => {
+  const snapshot = async (): Promise<{ devboxes: Record<string, unknown>[]; secrets: Record<string, unknown>[]; requests: RequestLogEntry[]; created: RequestLog["created"]; config: SealosConfig; schema: string; gatewaySessions: number }> => {
     await state.settle();
     return {
       devboxes: state.devboxes().map((r) => ({ ...r.object, running: Boolean(r.machine) })),
       // Secret values stay in the cluster: the snapshot shows which keys a Secret holds.
       secrets: state.secrets().map((s) => ({ metadata: s.metadata, keys: Object.keys((s.data ?? {}) as object).sort() })),
-      requests: [...log.entries],
+      requests: [...log.entries], created: [...log.created],
       config: { ...state.config },
       schema: source,
       gatewaySessions: gateway.sessions(),

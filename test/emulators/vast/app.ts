@@ -72,7 +72,7 @@ function offerWire(offer: OfferRecord): Record<string, unknown> {
   return { ...offer, ask_contract_id: offer.id, rentable: true, rented: false, dph_base: offer.dph_total * 0.9, min_bid: offer.dph_total * 0.5, gpu_ram: 24_576, cpu_ram: 65_536, is_bid: false, reliability2: offer.reliability };
 }
 
-function apiRoutes({ state, sshPort }: VastAppOptions): Hono<{ Bindings: HttpBindings }> {
+function apiRoutes({ state, sshPort, log }: VastAppOptions): Hono<{ Bindings: HttpBindings }> {
   const api = new Hono<{ Bindings: HttpBindings }>();
   const instance = (c: Context) => state.get(Number(c.req.param("id")));
 
@@ -114,6 +114,7 @@ function apiRoutes({ state, sshPort }: VastAppOptions): Hono<{ Bindings: HttpBin
       onstart: typeof body.onstart === "string" ? body.onstart : null,
       startNow: free,
     });
+    log.recordCreation(rec.label, String(rec.id));
     return c.json({ success: true, new_contract: rec.id, instance_api_key: rec.instanceApiKey });
   });
 

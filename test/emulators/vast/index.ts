@@ -1,6 +1,6 @@
 // startVastEmulator(): the Vast.ai emulator on 127.0.0.1 (API + /_emulator control plane), its
 // machines' shared SSH port, and the in-process handle tests use to drive it.
-import { createFaultStore, createRequestLog, type FaultStore, type RequestLogEntry } from "../faults.ts";
+import { createFaultStore, createRequestLog, type FaultStore, type RequestLog, type RequestLogEntry } from "../faults.ts";
 import { emulatorControls, emulatorHandle, forceStatusOf, serveEmulator } from "../kernel.ts";
 import { addressPool, reservePort } from "../loopback.ts";
 import { createVastApp } from "./app.ts";
@@ -23,6 +23,7 @@ export interface VastEmulatorState {
   keys: { instanceId: number; publicKeys: string[] }[];
   offers: { available: OfferRecord[] };
   requests: RequestLogEntry[];
+  created: RequestLog["created"];
   machines: { id: number; host: string; port: number; listening: boolean }[];
   config: VastConfig;
 }
@@ -80,7 +81,7 @@ export async function startVastEmulator(options: VastEmulatorOptions): Promise<V
       instances: all.map((rec) => instanceWire(rec, reservation.port)),
       keys: all.map((rec) => ({ instanceId: rec.id, publicKeys: rec.keys.map((k) => k.public_key) })),
       offers: { available: state.availableOffers() },
-      requests: [...log.entries],
+      requests: [...log.entries], created: [...log.created],
       machines: all.map((rec) => ({ id: rec.id, host: rec.address, port: reservation.port, listening: rec.machine !== undefined })),
       config: structuredClone(state.config),
     };

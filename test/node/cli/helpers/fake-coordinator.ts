@@ -137,7 +137,7 @@ export class FakeCoordinator {
         .map((lease) => this.advance(lease))
         .filter((lease) => path.includes("admin") || lease.owner === identity.owner)
         .filter((lease) => !live || !["released", "failed"].includes(lease.state));
-      return send(200, { leases: leases.map(({ id, slug, owner, provider, state, createdAt }) => ({ id, slug, owner, provider, state, createdAt, updatedAt: createdAt })) });
+      return send(200, { leases: leases.map(({ id, slug, owner, provider, state, createdAt, costCents }) => ({ id, slug, owner, provider, state, createdAt, updatedAt: createdAt, costCents })) });
     }
     if ((match = /^\/v1\/(?:admin\/)?leases\/([^/]+)(?:\/(ack|touch|release|resume|events))?$/.exec(path))) {
       const lease = this.find(decodeURIComponent(match[1] ?? ""), identity);
