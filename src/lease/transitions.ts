@@ -138,7 +138,11 @@ export function resourceFound(rec: LeaseRecord, now: number, ref: ResourceRef): 
   // Found under the handle: whatever an unknown attempt did, this is what it did.
   // A create that learned the exact price (a market's offer) replaces the reserved estimate.
   const next = { ...rec, resource: ref, unsettled: undefined, ...(ref.price ? { price: ref.price } : {}) };
-  if (rec.op?.kind !== "create") return next; // a release was decided during the call: it proceeds
+  if (rec.op?.kind !== "create") {
+    // A release was decided during the call: it proceeds. The create it waited on has answered,
+    // so nothing is left to settle: "done" no longer waits out the settle window.
+    return rec.op?.kind === "release" && rec.op.settleUntil !== undefined ? { ...next, op: { ...rec.op, settleUntil: undefined } } : next;
+  }
   return { ...next, op: undefined, pollAt: rec.state === "provisioning" ? now : rec.pollAt };
 }
 

@@ -148,8 +148,9 @@ export class CoderAdapter implements ProviderAdapter {
     const api = this.client();
     if (!ref.id) return { done: true };
     const workspace = await api.workspace(ref.id);
-    // Gone (404) ends either action: a delete is confirmed, and nothing is left to stop.
-    if (!workspace) return { done: true };
+    // Gone (404) ends either action: a delete is confirmed, and nothing is left to stop. One 404
+    // may be transient: gone only when the listing of this deployment's workspaces agrees.
+    if (!workspace) return (await this.listed(ref.id)) ? { done: false, detail: "a 404 the listing contradicts: looking again" } : { done: true };
     const build = workspace.latest_build;
     if (action === "stop") {
       if (build.transition === "stop" && build.status === "stopped") return { done: true };
@@ -178,6 +179,19 @@ export class CoderAdapter implements ProviderAdapter {
         .map((w) => ({ id: w.id, status: `${w.latest_build.transition}:${w.latest_build.status}`, marker: decodeMarker(w.name, this.settings.deploymentId) })),
       next: page.next === undefined ? undefined : String(page.next),
     };
+  }
+
+  /** Whether this deployment's workspace listing (every page) still shows the workspace. */
+  private async listed(id: string): Promise<boolean> {
+    const prefix = namePrefix(this.settings.deploymentId);
+    let offset: number | undefined = 0;
+    for (let page = 0; offset !== undefined && page < 50; page++) {
+      const answer = await this.client().workspaces(prefix, offset);
+      if (answer.workspaces.some((w) => w.id === id)) return true;
+      offset = answer.next;
+    }
+    if (offset !== undefined) throw new ProviderError("ambiguous", "Coder's workspace listing did not end: cannot confirm the workspace is gone");
+    return false;
   }
 
   /** CODER_TEMPLATE_PRESET's id in the active version; a preset gone is a definite failure. */

@@ -42,6 +42,9 @@ export const FAL_CAPABILITIES: ProviderCapabilities = {
 const PAGE_SIZE = 100;
 const PENDING = new Set(["init", "pending", "provisioning"]);
 
+/** Pages of the account listing read to confirm a gone instance. */
+const MAX_LIST_PAGES = 50;
+
 export class FalAdapter implements ProviderAdapter {
   readonly name = "fal";
   readonly capabilities: ProviderCapabilities;
@@ -127,9 +130,25 @@ export class FalAdapter implements ProviderAdapter {
     if (action !== "destroy") throw new ProviderError("unsupported", "fal instances cannot be stopped, only deleted");
     if (!ref.id) return { done: true }; // no id was ever answered: nothing we may touch (unresolved creates are recorded)
     const api = this.client();
-    if (!(await api.get(ref.id))) return { done: true };
+    if (!(await api.get(ref.id))) {
+      // One 404 may be transient: gone only when the account's listing agrees.
+      return (await this.listed(ref.id)) ? { done: false, detail: "a 404 the listing contradicts: looking again" } : { done: true };
+    }
     await api.delete(ref.id);
     return { done: false, detail: "delete requested" };
+  }
+
+  /** Whether the account's listing (every page) still shows the instance. */
+  private async listed(id: string): Promise<boolean> {
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const answer = await this.client().list(cursor, PAGE_SIZE);
+      if (answer.instances.some((i) => i.id === id)) return true;
+      cursor = answer.next;
+      if (!cursor) return false;
+    }
+    // A listing that never ends proves nothing either way.
+    throw new ProviderError("ambiguous", "fal's listing did not end: cannot confirm the instance is gone");
   }
 
   async inventory(cursor?: string): Promise<InventoryPage> {

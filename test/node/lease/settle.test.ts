@@ -48,6 +48,17 @@ describe("an ambiguous create settles before anything else happens", () => {
     expect(t.releaseStepped(done, T + 2 * SETTLE, { done: true }).state).toBe("failed");
   });
 
+  it("a release decided while a create was in flight stops waiting once that create answers with its resource", () => {
+    // Found by the chaos suite: a fal lease released mid-create kept "releasing" for the whole
+    // ten-minute window although its create had answered and the instance was deleted.
+    const inFlight = t.startAttempt(provisioning({ createPolicy: { settleMs: 10 * MIN, idempotent: true } }), T);
+    const releasing = t.beginRelease(inFlight, T + 100, { reason: "released_by_user", action: "destroy" });
+    expect(releasing.op?.settleUntil).toBe(T + 100 + 10 * MIN);
+    const found = t.resourceFound(releasing, T + 200, { handle: "h", id: "inst_1" });
+    expect(found.op?.settleUntil).toBeUndefined();
+    expect(t.releaseStepped(found, T + 1_000, { done: true }).state).toBe("released");
+  });
+
   it("a release decided after the attempts gave up still looks until the first ambiguous attempt settled", () => {
     const rec = afterAmbiguousAttempt();
     const released = t.beginRelease(rec, T + 20_000, { reason: "released_by_user", action: "destroy" });

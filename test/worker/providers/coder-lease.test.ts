@@ -75,6 +75,15 @@ describe("leases on the Coder emulator", () => {
     expect(final.endReason).toBe("retention_expired");
   });
 
+  it("a 404 that was only transient never ends a release: the listing must agree", async () => {
+    const lease = await createLease({ releaseAction: "destroy" });
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    await control("/faults", { faults: [{ method: "GET", path: `/api/v2/workspaces/${ready.resourceId}`, kind: "status", status: 404, times: 1 }] });
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    expect((await driveUntil(lease.id, token, inState("released", "failed"))).state).toBe("released");
+    // afterEach: no workspace left (it was deleted, not abandoned on the 404).
+  });
+
   it("a missed acknowledgement deletes what was never used", async () => {
     const lease = await createLease();
     const final = await driveUntil(lease.id, token, inState("released", "parked"));

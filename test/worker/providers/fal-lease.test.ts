@@ -50,6 +50,16 @@ const sweep = (now: number, overrides: Record<string, string> = {}) =>
   sweepOrphans({ ...env, ...overrides } as Env, now, { trigger: "admin", providers: ["fal"] }).then((run) => run.providers[0]!);
 
 describe("leases on the fal emulator", () => {
+  it("a 404 that was only transient never ends a release: the listing must agree (found by the chaos suite)", async () => {
+    const lease = (await call("POST", "/v1/leases", { token, body: { provider: "fal", sshPublicKey: await sshPublicKey() } })).json;
+    const ready = await driveUntil(lease.id, token, inState("ready"));
+    await control("/faults", { faults: [{ method: "GET", path: `${CREATE}/${ready.resourceId}`, kind: "status", status: 404, times: 1 }] });
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    const final = await driveUntil(lease.id, token, inState("released", "failed"));
+    expect(final.state).toBe("released");
+    expect(await instances()).toEqual([]); // deleted, not abandoned on the 404
+  });
+
   it("creates with the lease's key and Idempotency-Key, is ready over SSH as ubuntu, and deletes on release", async () => {
     const lease = await createLease();
     expect(lease.type).toBe("gpu_1x_h100_sxm5");
