@@ -1,6 +1,7 @@
 // Child processes of the local stack: each runs in its own process group (detached) so that
 // stopping it with kill(-pid) also ends what it spawned (npm → wrangler → workerd), and a
 // hook kills every group still running if this process exits without stopping them.
+import net from "node:net";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -131,4 +132,16 @@ export function parseDevVars(text) {
     vars[/** @type {string} */ (match[1])] = value;
   }
   return vars;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a coordinator started by a script). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {import("node:net").AddressInfo} */ (probe.address());
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -6,10 +6,10 @@
 // coordinator never answered 5xx; it prints the figures and exits non-zero on any violation.
 // Options: --lifecycles N (500) --restarts N (2) --concurrency N (16) --seed N.
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../stack-process.mjs";
 import { startStack, PROJECT_ROOT } from "../stack.mjs";
 import { chaosClient, seeded } from "./client.mjs";
 import { PROVIDERS, control } from "./providers.mjs";
@@ -108,17 +108,6 @@ export async function runChaos(options = {}) {
     rmSync(persistTo, { recursive: true, force: true });
     rmSync(cliHome, { recursive: true, force: true });
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function allLeases(client, stack) {

@@ -11,12 +11,11 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { promisify } from "node:util";
-import { parseDevVars } from "../stack-process.mjs";
+import { freePort, parseDevVars } from "../stack-process.mjs";
 import { PROJECT_ROOT, startStack } from "../stack.mjs";
 
 const run = promisify(execFile);
@@ -189,16 +188,6 @@ function redact(text, secrets) {
     .replace(/cbx_[A-Za-z0-9_]{10,}/g, "cbx_[redacted]");
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const report = await smoke();
