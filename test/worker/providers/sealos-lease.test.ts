@@ -241,6 +241,14 @@ describe("leases on the Sealos emulator", () => {
     expect(await other.doctor()).toContainEqual(expect.objectContaining({ name: "permissions", status: "fail" }));
   });
 
+  it("doctor tells an unreachable API server apart from a configuration problem", async () => {
+    expectEmpty = false;
+    const unreachable = new SealosAdapter(readSettings({ deploymentId: "d", vars: { ...vars, SEALOS_API_SERVER: "http://127.0.0.1:1" } }));
+    expect(await unreachable.doctor()).toEqual([expect.objectContaining({ name: "api server", status: "fail", class: "network", hint: expect.stringContaining("unreachable") })]);
+    const yaml = new SealosAdapter(readSettings({ deploymentId: "d", vars: { ...vars, SEALOS_API_SERVER: "", SEALOS_TOKEN: "", SEALOS_KUBECONFIG: "apiVersion: v1\nkind: Config" } }));
+    expect(await yaml.doctor()).toEqual([expect.objectContaining({ name: "config", status: "fail", detail: expect.stringContaining("SEALOS_KUBECONFIG must be JSON") })]);
+  });
+
   it("NodePort: the endpoint is the node host and the DevBox's nodePort, whose sshd answers", async () => {
     expectEmpty = false;
     const adapter = new SealosAdapter(readSettings({ deploymentId: vars.CRABBOX_DEPLOYMENT_ID!, vars: { ...vars, SEALOS_NETWORK_TYPE: "NodePort", SEALOS_SSH_HOST: "127.14.0.2" } }));
