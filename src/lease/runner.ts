@@ -8,7 +8,7 @@ import { loadConfig } from "../config";
 import { admissionInput, admit as admitInIndex, recordUnresolvedCreate } from "../ledger/leases";
 import { redact } from "../providers/http";
 import { configuredAdapter, secretValues } from "../providers/registry";
-import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
+import { ProviderError, type LeaseSpec, type ProviderAdapter, type ResourceRef } from "../providers/types";
 import type { PacingPriority } from "../pacing/gcra";
 import type { Step } from "./deadlines";
 import { sshBannerAnswers } from "./probe";
@@ -161,6 +161,7 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       );
       return;
     case "release": {
+      if (await learnLostResource(host, rec, spec, now)) return;
       const started = t.startAttempt(rec, now);
       const action = rec.op!.action ?? "destroy";
       // Logged once: a release that waits for termination polls many times, and the event
@@ -217,6 +218,28 @@ export async function runStep(host: RunnerHost, step: Step, rec: LeaseRecord): P
       return;
     }
   }
+}
+
+/**
+ * A provider whose resources can only be found by replaying the idempotent create (fal: no name,
+ * label or tag) leaves nothing to look up by handle: a release decided while such a create's
+ * answer is unknown replays it (same key, inside its window) to learn what to remove. Found by
+ * the chaos suite: without this, a lost create's instance outlived its released lease.
+ */
+async function learnLostResource(host: RunnerHost, rec: LeaseRecord, spec: LeaseSpec, now: number): Promise<boolean> {
+  const settleUntil = rec.op?.settleUntil;
+  if (rec.resource?.id || !rec.createPolicy?.idempotent || settleUntil === undefined || now >= settleUntil) return false;
+  let found: ResourceRef | undefined;
+  try {
+    // The first send was at or after this: an earlier firstAt only makes the adapter stop replaying sooner.
+    const firstAt = rec.unsettled?.since ?? rec.provisionStartedAt ?? rec.createdAt;
+    found = await adapterFor(host, rec, "create").create(spec, { handle: rec.handle, number: 0, firstAt });
+  } catch {
+    return false; // nothing learned: the release goes on, and keeps looking until the window closes
+  }
+  const fresh = host.load();
+  if (fresh) host.commit(fresh, t.resourceFound(fresh, host.now(), found), `learned resource ${found.id ?? "(id pending)"} by replaying the create whose answer was lost`);
+  return true;
 }
 
 function describeInspect(v: { status: { phase: string; detail: string }; routeReady: boolean }): string {

@@ -102,6 +102,18 @@ describe("leases on the fal emulator", () => {
     await driveUntil(lease.id, token, inState("released"));
   });
 
+  it("released while its create's answer is lost: the replay learns the instance and the release deletes it (found by the chaos suite)", async () => {
+    await control("/faults", { faults: [{ method: "POST", path: CREATE, kind: "lost_response" }] });
+    const lease = await createLease();
+    // The create goes out and its answer is lost (the instance exists); then the owner releases.
+    await runDurableObjectAlarm(leaseStub(lease.id));
+    expect(await instances()).toHaveLength(1);
+    await call("POST", `/v1/leases/${lease.id}/release`, { token });
+    const final = await driveUntil(lease.id, token, inState("released", "failed"));
+    expect(final.state).toBe("released");
+    // afterEach: no instance left, instead of one billing on under a released lease.
+  });
+
   it("no answer within the window: the lease fails closed and its instance is reported unattributed, untouched", async () => {
     expectEmpty = false;
     await control("/faults", { faults: [{ method: "POST", path: CREATE, kind: "lost_response", times: 1000 }] });
