@@ -3,10 +3,8 @@
 // credential only as configured or missing. Secret values never leave this function.
 
 import { COORDINATOR_DEFAULTS } from "./config";
-import { providerFactories } from "./providers/registry";
+import { providerFactories, SECRET_NAME } from "./providers/registry";
 
-/** A var name that holds a credential: its value is never shown (registry.ts redacts the same). */
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|KUBECONFIG)$/;
 const SETTING_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 export interface EffectiveConfig {

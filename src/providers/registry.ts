@@ -54,7 +54,8 @@ export function configuredAdapter(env: Env, name: string, priority: PacingPriori
   });
 }
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|KUBECONFIG)$/;
+/** A var name that holds a credential: its value is redacted everywhere and never shown. */
+export const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|KUBECONFIG)$/;
 
 /** Values of every credential-looking var: a last line of redaction for anything we log. */
 export function secretValues(env: Env): string[] {
