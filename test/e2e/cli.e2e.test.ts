@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Lease } from "../../src/contract/lease";
 import { startStack } from "../../scripts/stack.mjs";
-import { assertBuilt, closedPortUrl, runCli, startCli, tempDir } from "../node/cli/helpers/run-cli";
+import { assertBuilt, closedPortUrl, runCli, startCli, tempDir, waitForStderr } from "../node/cli/helpers/run-cli";
 
 const execFileAsync = promisify(execFile);
 /** Short, so the killed-client scenario ends quickly; long enough for acquire to ack in time. */
@@ -193,22 +193,19 @@ describe("crabbox CLI against the local stack", () => {
     const configure = (capacity: number) =>
       fetch(`${stack.emulator.lambda.url}/_emulator/config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ capacity: { "us-south-2": { gpu_1x_h100_sxm5: capacity } } }) });
     expect((await configure(0)).status).toBe(200);
-    const { done } = startCli(["acquire", "--provider", "lambda", "--type", "gpu_1x_h100_sxm5", "--region", "us-south-2", "--wait-for-capacity", "5m", "--json"], {
+    const { child, done } = startCli(["acquire", "--provider", "lambda", "--type", "gpu_1x_h100_sxm5", "--region", "us-south-2", "--wait-for-capacity", "5m", "--json"], {
       configDir,
       env: { CRABBOX_URL: stack.url, CRABBOX_TOKEN: stack.token },
     });
-    let queued: Lease | undefined;
-    for (let i = 0; i < 120 && !queued; i++) {
-      const live = JSON.parse((await crabbox(["list", "--json"])).stdout) as { leases: Lease[] };
-      const waiting = live.leases.find((l) => l.state === "queued");
-      if (waiting) queued = JSON.parse((await crabbox(["status", waiting.slug, "--json"])).stdout) as Lease;
-      else await new Promise((r) => setTimeout(r, 250));
-    }
+    // Capacity appears only once the waiting client has said so: under load the CLI can be slower
+    // than this test, and it would then never see its lease in line.
+    await waitForStderr(child, /queued: 1st in line for gpu_1x_h100_sxm5, waited \d+s/, 60_000);
+    const waiting = (JSON.parse((await crabbox(["list", "--json"])).stdout) as { leases: Lease[] }).leases.find((l) => l.state === "queued");
+    const queued = waiting && (JSON.parse((await crabbox(["status", waiting.slug, "--json"])).stdout) as Lease);
     expect(queued).toMatchObject({ state: "queued", queue: { position: 1 } });
     expect((await configure(1)).status).toBe(200);
     const result = await done;
     if (result.code !== 0) throw new Error(`acquire failed (${result.code}): ${result.stderr}\n${output.slice(-40).join("\n")}`);
-    expect(result.stderr).toMatch(/queued: 1st in line for gpu_1x_h100_sxm5, waited \d+s/);
     const lease = JSON.parse(result.stdout) as Lease;
     expect(lease).toMatchObject({ id: queued!.id, state: "active", type: "gpu_1x_h100_sxm5" });
     expect((JSON.parse((await crabbox(["release", lease.slug, "--json"])).stdout) as Lease).state).toBe("released");
