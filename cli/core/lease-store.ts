@@ -13,6 +13,8 @@ export interface LeasePaths {
   publicKey: string;
   knownHosts: string;
   record: string;
+  /** What `crabbox run` last shipped to the machine (shipped.ts). */
+  shipped: string;
 }
 
 export class LeaseStore {
@@ -32,6 +34,7 @@ export class LeaseStore {
       publicKey: join(dir, "id_ed25519.pub"),
       knownHosts: join(dir, "known_hosts"),
       record: join(dir, "lease.json"),
+      shipped: join(dir, "shipped.json"),
     };
   }
 

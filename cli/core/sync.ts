@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Endpoint } from "../../src/contract/lease";
 import { CliError, EXIT } from "./errors";
 import type { LeasePaths } from "./lease-store";
+import { deletedSince, everyFile, recordShipped } from "./shipped";
 import { type HostKeyPolicy, shellQuote, sshArgs, sshSettings } from "./ssh";
 
 const INSTALL_HINT = "install it with `apt-get install rsync` (Debian/Ubuntu), `dnf install rsync` or `brew install rsync`";
@@ -23,6 +24,8 @@ export interface SyncResult {
   bytesSent: number;
   /** Files considered (the git file list, or every file with --sync-all). */
   files: number | "all";
+  /** Files shipped by an earlier run on this lease and deleted here since: removed there too. */
+  deleted: number;
 }
 
 /**
@@ -43,8 +46,16 @@ function remoteShell(target: SshTarget): string {
   return ["ssh", ...options, "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"].map(shellQuote).join(" ");
 }
 
+/**
+ * Ships `dir` to `remoteDir` on the machine. Files an earlier run on this lease shipped and that
+ * are gone here are removed there first; anything else in that directory (what the commands made)
+ * is left alone.
+ */
 export async function syncTree(target: SshTarget, options: { dir: string; all: boolean; remoteDir: string; signal?: AbortSignal }): Promise<SyncResult> {
   const files = options.all ? undefined : gitFiles(options.dir);
+  const shipped = files ?? everyFile(options.dir);
+  const gone = deletedSince(target.paths.shipped, options.remoteDir, options.dir, shipped);
+  if (gone.length > 0) await removeRemote(target, options.remoteDir, gone, options.signal);
   const args = [
     "-a",
     "--stats",
@@ -67,7 +78,18 @@ export async function syncTree(target: SshTarget, options: { dir: string; all: b
     const reason = stderr.trim().split("\n").slice(-2).join(" ") || `rsync exited with ${code}`;
     throw new CliError(`could not ship ${options.dir} to the machine: ${reason}`, { code: "sync_failed", exitCode: EXIT.connection });
   }
-  return { ...statsOf(stdout), files: files?.length ?? "all" };
+  recordShipped(target.paths.shipped, options.remoteDir, shipped);
+  return { ...statsOf(stdout), files: files?.length ?? "all", deleted: gone.length };
+}
+
+/**
+ * `rm -f` of these paths inside the remote directory, the names NUL-separated on stdin (never on a
+ * command line). A name that is already gone is fine; only ssh itself failing is an error.
+ */
+async function removeRemote(target: SshTarget, remoteDir: string, paths: readonly string[], signal?: AbortSignal): Promise<void> {
+  const command = `cd ${shellQuote(remoteDir)} 2>/dev/null || exit 0; xargs -0 rm -f -- 2>/dev/null; exit 0`;
+  const { code, stderr } = await runCapture("ssh", ["-T", ...sshArgs(target.endpoint, target.paths, target.hostKeys, [["BatchMode", "yes"], ["LogLevel", "ERROR"]]), command], paths.join("\0"), signal);
+  if (code !== 0) throw new CliError(`could not remove deleted files on the machine: ${stderr.trim().split("\n").pop() || `ssh exited with ${code}`}`, { code: "sync_failed", exitCode: EXIT.connection });
 }
 
 /**
@@ -78,7 +100,7 @@ export async function copy(target: SshTarget, from: { path: string; remote: bool
   const side = (end: { path: string; remote: boolean }) => (end.remote ? `${target.endpoint.host}:${end.path}` : end.path);
   const { code, stdout, stderr } = await runCapture("rsync", ["-a", "--stats", "-e", remoteShell(target), side(from), side(to)], "", signal);
   if (code !== 0) throw new CliError(`copy failed: ${stderr.trim().split("\n").slice(-2).join(" ") || `rsync exited with ${code}`}`, { code: "copy_failed", exitCode: EXIT.connection });
-  return { ...statsOf(stdout), files: "all" };
+  return { ...statsOf(stdout), files: "all", deleted: 0 };
 }
 
 /** Writes `export NAME='value'` lines to a 0600 file in the remote directory, through stdin. */

@@ -1,6 +1,7 @@
 // `crabbox run` end to end: the BUILT CLI against the local stack, on a direct-routed Lambda
 // machine and a Vast one: the working tree shipped with rsync (git's view of it), the remote exit
-// code passed through, the lease given back per --stop-after, only changes sent on a second run,
+// code passed through, the lease given back per --stop-after, only changes sent on a second run
+// (and files deleted here removed there),
 // environment passed without showing its value, and SIGTERM stopping the command and releasing.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -64,7 +65,8 @@ describe("crabbox run against the local stack", () => {
   });
 
   it("keeps the lease with --stop-after never, sends only changes on the next run, and the printed release command works", async () => {
-    const first = await crabbox(["run", "--provider", "vast", "--sync", tree, "--stop-after", "never", "--env", "RUN_SECRET", "--", "sh", "-c", 'test "$RUN_SECRET" = s3cr3t-value-41 && echo "$USER" && cat marker']);
+    writeFileSync(join(tree, "old.txt"), "deleted before the second run\n");
+    const first = await crabbox(["run", "--provider", "vast", "--sync", tree, "--stop-after", "never", "--env", "RUN_SECRET", "--", "sh", "-c", 'test "$RUN_SECRET" = s3cr3t-value-41 && echo "$USER" && cat marker && touch made-there']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe("root\ntracked\n");
     expect(`${first.stdout}${first.stderr}`).not.toContain("s3cr3t-value-41");
@@ -73,11 +75,13 @@ describe("crabbox run against the local stack", () => {
     const slug = releaseLine![1]!;
 
     writeFileSync(join(tree, "marker"), "changed\n");
-    const second = await crabbox(["run", "--lease", slug, "--sync", tree, "--json", "--", "cat", "marker"]);
+    rmSync(join(tree, "old.txt"));
+    // A file deleted here is gone there too; what the command made there stays.
+    const second = await crabbox(["run", "--lease", slug, "--sync", tree, "--json", "--", "sh", "-c", "test ! -e old.txt && test -f made-there && cat marker"]);
     expect(second.code, second.stderr).toBe(0);
     const result = JSON.parse(second.stdout);
     expect(result).toMatchObject({ exitCode: 0, released: false, durationsMs: { acquire: 0 } });
-    expect(result.sync.filesTransferred).toBe(1);
+    expect(result.sync).toMatchObject({ filesTransferred: 1, deleted: 1 });
     expect(second.stderr).toContain("changed");
 
     // cp, both directions, with rsync over the lease's SSH.
