@@ -5,14 +5,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { LEASE_STATES, type Lease, type LeaseEvent, type LeaseState } from "../contract/lease";
-import type { ErrorCode } from "../contract/common";
 import { admissionInput, admit as admitInIndex, syncIndex } from "../ledger/leases";
 import { rebill } from "./billing";
 import { capacityStub, type TurnOutcome } from "../capacity/object";
 import { capabilitiesOf, releaseActionsOf } from "../providers/registry";
 import type { ReleaseAction } from "../providers/types";
-import { ADMISSION_RETRY_MS, indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
-import { isTerminal, type CreateSettlePolicy, type LeaseRecord, type LeaseRequest } from "./record";
+import { refusal, requestedRecord, type CreateInput, type LeaseError } from "./admission";
+import { indexDeadlineAt, nextAlarmAt, planStep } from "./deadlines";
+import { isTerminal, type LeaseRecord } from "./record";
 import { runStep, type RunnerHost } from "./runner";
 import { LeaseStore } from "./store";
 import * as t from "./transitions";
@@ -23,27 +23,7 @@ const MAX_STEPS_PER_RUN = 12;
 export const MAX_WAIT_MS = 30_000;
 const STEP_FAILURE_RETRY_MS = 30_000;
 
-export type LeaseError = { code: ErrorCode; message: string; status: 400 | 402 | 404 | 409 | 429 | 503 };
 export type LeaseResult<T = Lease> = { ok: true; value: T; created?: boolean } | { ok: false; error: LeaseError };
-
-export interface CreateInput {
-  id: string;
-  owner: string;
-  slug: string;
-  handle: string;
-  request: LeaseRequest;
-  requestHash: string;
-  /** The adapter's declared settle policy, recorded so the pure machine can apply it. */
-  createPolicy: CreateSettlePolicy;
-  /** The client minted the id (and so can retry with it); false when the Worker minted it. */
-  idFromClient: boolean;
-  /** The client's boot script: kept in this object's memory until the create, never stored. */
-  userData?: string;
-  /** See LeaseRecord.stopIsFree. */
-  stopIsFree?: boolean;
-  /** What the lease reserves against its owner's budget per hour (the adapter's estimate). */
-  priceCentsPerHour?: number;
-}
 
 /** `null` is an admin acting on any owner's lease. */
 export type Caller = string | null;
@@ -265,28 +245,8 @@ export class LeaseObject extends DurableObject<Env> {
       const outcome = await (this.admitting ?? this.decideAdmission());
       return outcome.ok ? { ...outcome, created: false } : outcome;
     }
-    const config = loadConfig(this.env);
     const now = this.now();
-    const rec: LeaseRecord = {
-      id: input.id,
-      owner: input.owner,
-      slug: input.slug,
-      request: input.request,
-      requestHash: input.requestHash,
-      releaseAction: input.request.releaseAction,
-      handle: input.handle,
-      createPolicy: input.createPolicy,
-      idFromClient: input.idFromClient,
-      stopIsFree: input.stopIsFree,
-      ...(input.priceCentsPerHour ? { price: { centsPerHour: input.priceCentsPerHour } } : {}),
-      state: "requested",
-      createdAt: now,
-      lastTouchAt: now,
-      idleTimeoutMs: input.request.idleTimeoutMs,
-      parkRetentionMs: config.parkRetentionMs,
-      // Written ahead: if admission's answer is lost, the alarm asks again.
-      pollAt: now + ADMISSION_RETRY_MS,
-    };
+    const rec = requestedRecord(input, now, loadConfig(this.env).parkRetentionMs);
     this.store.save(rec);
     this.userData = input.userData;
     this.store.log(now, "state", "requested", `requested ${input.request.provider} by ${input.owner}`);
@@ -334,9 +294,7 @@ export class LeaseObject extends DurableObject<Env> {
     }
     if (!admission.admitted) {
       this.forget();
-      if (admission.scope === "budget") return { ok: false, error: { code: "budget_exceeded", message: `over budget: ${admission.detail}`, status: 402 } };
-      const message = `${admission.scope === "owner" ? "you already hold" : "the coordinator already holds"} the maximum of ${admission.limit} live leases`;
-      return { ok: false, error: { code: "quota_exceeded", message, status: 429 } };
+      return { ok: false, error: refusal(admission) };
     }
     const admitted = t.admit(fresh, this.now());
     this.commit(fresh, admitted, "admitted");
