@@ -187,6 +187,21 @@ export interface InventoryItem {
   createdAt?: number;
 }
 
+/**
+ * An object this deployment made beside a lease's machine that outlives nothing on its own but
+ * would be left behind if the lease were lost: Lambda's account SSH key objects, Sealos Secrets.
+ * Providers that attach keys to the machine itself (Vast, fal) or make none (Coder) list none.
+ */
+export interface SideObject {
+  /** What it is, in the provider's words: `ssh_key`, `secret`. */
+  kind: string;
+  /** The provider's id for it (Lambda's key id, the Secret's name). */
+  id: string;
+  /** The lease handle it was made under (its name). */
+  handle: string;
+  leaseId: string;
+}
+
 export interface InventoryPage {
   items: InventoryItem[];
   /** Opaque cursor for the next page; absent when this was the last page. */
@@ -254,6 +269,10 @@ export interface ProviderAdapter {
   resume?(ref: ResourceRef, spec: LeaseSpec): Promise<void>;
   /** One page of resources in the account; the sweep keeps the ones with our marker. */
   inventory(cursor?: string): Promise<InventoryPage>;
+  /** Every side object of this deployment, listed in full (or throws: the sweep fails closed). */
+  sideObjects(): Promise<SideObject[]>;
+  /** Removes one side object the sweep found stranded; one already gone is fine. */
+  removeSideObject(object: SideObject): Promise<void>;
 }
 
 /** US cents per hour: while the machine runs, and while it is parked when that still bills. */

@@ -26,6 +26,8 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The Accept header when it asked for more than plain JSON (the Kubernetes metadata API). */
+  accept?: string;
   /** Parsed JSON when the body was JSON, the raw text otherwise, null when empty. */
   body: unknown;
   /** Status the emulator produced; null when a `timeout` fault held the request. */
@@ -153,6 +155,8 @@ export function faultMiddleware(options: FaultMiddlewareOptions): MiddlewareHand
       body: await readBody(c),
       status: null,
     };
+    const accept = c.req.header("accept");
+    if (accept && accept !== "application/json" && accept !== "*/*") entry.accept = accept;
     options.log.push(entry);
     const fault = options.faults.take(c.req.method, url.pathname);
     if (fault) entry.fault = fault.kind;

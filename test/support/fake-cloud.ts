@@ -210,6 +210,12 @@ export const fakeAdapter: ProviderAdapter = {
     await afterAct(fault, undefined);
   },
 
+  async sideObjects() {
+    return [];
+  },
+
+  async removeSideObject() {},
+
   async inventory(cursor?: string) {
     fakeCloud.enter("inventory");
     const live = fakeCloud.live();

@@ -16,6 +16,7 @@ import {
   type ReleaseStep,
   type ResourceRef,
   type ResourceStatus,
+  type SideObject,
 } from "../types";
 import type { Pacer } from "../../pacing/gcra";
 import { CoderClient } from "./client";
@@ -169,6 +170,14 @@ export class CoderAdapter implements ProviderAdapter {
     if (!ref.id) throw new ProviderError("definite", "no workspace recorded to resume");
     await this.client().build(ref.id, "start");
   }
+
+  /** None: Coder keeps nothing beside the workspace for a lease (SSH goes through the template and the `coder` CLI). */
+  async sideObjects(): Promise<SideObject[]> {
+    return [];
+  }
+
+  /** Never asked: there are no side objects to strand. */
+  async removeSideObject(_object: SideObject): Promise<void> {}
 
   async inventory(cursor?: string): Promise<InventoryPage> {
     const prefix = namePrefix(this.settings.deploymentId);

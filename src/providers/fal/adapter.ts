@@ -16,6 +16,7 @@ import {
   type ReleaseStep,
   type ResourceRef,
   type ResourceStatus,
+  type SideObject,
 } from "../types";
 import type { Pacer } from "../../pacing/gcra";
 import { FalClient } from "./client";
@@ -150,6 +151,14 @@ export class FalAdapter implements ProviderAdapter {
     // A listing that never ends proves nothing either way.
     throw new ProviderError("ambiguous", "fal's listing did not end: cannot confirm the instance is gone");
   }
+
+  /** None: fal takes the lease's key in the create body (`ssh_key`): it is part of the instance. */
+  async sideObjects(): Promise<SideObject[]> {
+    return [];
+  }
+
+  /** Never asked: there are no side objects to strand. */
+  async removeSideObject(_object: SideObject): Promise<void> {}
 
   async inventory(cursor?: string): Promise<InventoryPage> {
     const page = await this.client().list(cursor, PAGE_SIZE);

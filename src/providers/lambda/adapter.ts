@@ -15,11 +15,12 @@ import {
   type ReleaseStep,
   type ResourceRef,
   type ResourceStatus,
+  type SideObject,
 } from "../types";
 import type { Pacer } from "../../pacing/gcra";
 import { LambdaClient } from "./client";
 import { runDoctor } from "./doctor";
-import { decodeMarker, leaseHandle, markerTags } from "./marker";
+import { decodeMarker, keyMarker, leaseHandle, markerTags } from "./marker";
 import { SSH_USER, type LambdaSettings } from "./settings";
 import type { Instance, LaunchRequest, SshKey } from "./wire";
 
@@ -214,6 +215,18 @@ export class LambdaAdapter implements ProviderAdapter {
         marker: decodeMarker(instance, this.settings.deploymentId),
       })),
     };
+  }
+
+  /** The account's SSH key objects named by this deployment's handles. */
+  async sideObjects(): Promise<SideObject[]> {
+    return (await this.client().listSshKeys()).flatMap((key) => {
+      const marker = keyMarker(key.name, this.settings.deploymentId);
+      return marker ? [{ kind: "ssh_key", id: key.id, handle: key.name, leaseId: marker.leaseId }] : [];
+    });
+  }
+
+  async removeSideObject(object: SideObject): Promise<void> {
+    await this.deleteKeys(object.handle);
   }
 
   private client(): LambdaClient {

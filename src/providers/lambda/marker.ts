@@ -47,3 +47,9 @@ export function decodeMarker(instance: Instance, ownDeploymentId: string): Marke
   }
   return undefined;
 }
+
+/** This deployment's marker in a key object's name (the handle), or undefined for anyone else's key. */
+export function keyMarker(name: string, ownDeploymentId: string): Marker | undefined {
+  const marker = markerOfHandle(name, ownDeploymentId);
+  return marker?.deploymentId === ownDeploymentId ? marker : undefined;
+}

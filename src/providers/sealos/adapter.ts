@@ -21,6 +21,7 @@ import {
   type ReleaseStep,
   type ResourceRef,
   type ResourceStatus,
+  type SideObject,
 } from "../types";
 import { reasonOf, SealosClient } from "./client";
 import { runDoctor } from "./doctor";
@@ -193,6 +194,28 @@ export class SealosAdapter implements ProviderAdapter {
       })),
       next: page.metadata?.continue || undefined,
     };
+  }
+
+  /** This deployment's DevBox Secrets, listed as metadata only (their data holds private keys). */
+  async sideObjects(): Promise<SideObject[]> {
+    const api = this.client();
+    const found: SideObject[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.listSecretMetadata(`${deploymentSelector(this.settings.deploymentId)},${PART_OF}=devbox`, cursor);
+      for (const { metadata } of page.items) {
+        const marker = decodeMarker(metadata, this.settings.deploymentId);
+        if (marker?.deploymentId === this.settings.deploymentId) found.push({ kind: "secret", id: metadata.name, handle: metadata.name, leaseId: marker.leaseId });
+      }
+      cursor = page.metadata?.continue || undefined;
+    } while (cursor);
+    return found;
+  }
+
+  async removeSideObject(object: SideObject): Promise<void> {
+    const secret = await this.client().getSecret(object.handle);
+    if (!secret || !carriesLease(secret.metadata, this.settings.deploymentId, object.leaseId)) return;
+    await this.client().deleteSecret(object.handle, { uid: secret.metadata.uid, resourceVersion: secret.metadata.resourceVersion });
   }
 
   private async park(devbox: Devbox, data: NonNullable<ResourceRef["data"]>): Promise<ReleaseStep> {

@@ -25,6 +25,7 @@ export const SEALOS_RATE_LIMITS: RateLimits = { account: { intervalMs: 200, burs
 const MAX_PROVIDER_MESSAGE_CHARS = 240;
 export const PAGE = 100;
 const MERGE_PATCH = "application/merge-patch+json";
+const METADATA_LIST = "application/json;as=PartialObjectMetadataList";
 
 export type Preconditions = { uid: string; resourceVersion?: string };
 type Query = HttpRequest["query"];
@@ -100,6 +101,13 @@ export class SealosClient {
 
   getSecret(name: string) {
     return this.orNone(name, this.call({ method: "GET", path: `${this.secrets}/${encodeURIComponent(name)}` }, wire.Secret, "GET secrets/{name}"));
+  }
+
+  /** One page of Secrets matching `selector`, metadata only (never their data). */
+  listSecretMetadata(selector: string, cursor?: string) {
+    const query: Query = { labelSelector: selector, limit: PAGE, continue: cursor };
+    const headers = { accept: `${METADATA_LIST};g=meta.k8s.io;v=v1, application/json` };
+    return this.call({ method: "GET", path: this.secrets, query, headers }, wire.MetadataList, "GET secrets");
   }
 
   deleteSecret(name: string, preconditions: Preconditions) {

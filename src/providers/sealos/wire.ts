@@ -62,6 +62,14 @@ export type Devbox = z.infer<typeof Devbox>;
 
 export const List = z.object({ metadata: opt(z.object({ continue: opt(str) })), items: z.array(z.unknown()) });
 
+/**
+ * A list as metadata only (`Accept: application/json;as=PartialObjectMetadataList;...`, the
+ * metadata API client-go's metadata client uses): listing Secrets must not bring their data, our
+ * backend private keys, back to the Worker. A server that ignores the Accept answers the full
+ * list; only `metadata` is kept either way.
+ */
+export const MetadataList = z.object({ metadata: opt(z.object({ continue: opt(str) })), items: z.array(z.object({ metadata: ObjectMeta })) });
+
 export const Secret = z.object({ metadata: ObjectMeta, data: opt(z.record(str, str)) });
 export type Secret = z.infer<typeof Secret>;
 

@@ -17,6 +17,7 @@ import {
   type ReleaseStep,
   type ResourceRef,
   type ResourceStatus,
+  type SideObject,
 } from "../types";
 import type { Pacer } from "../../pacing/gcra";
 import { VastClient } from "./client";
@@ -210,6 +211,14 @@ export class VastAdapter implements ProviderAdapter {
     if (!ref.id) throw new ProviderError("definite", "no instance recorded to resume");
     await this.client().setState(ref.id, "running");
   }
+
+  /** None: Vast attaches the lease's key to the instance itself (POST /instances/{id}/ssh/): it goes with the instance. */
+  async sideObjects(): Promise<SideObject[]> {
+    return [];
+  }
+
+  /** Never asked: there are no side objects to strand. */
+  async removeSideObject(_object: SideObject): Promise<void> {}
 
   async inventory(cursor?: string): Promise<InventoryPage> {
     const page = await this.client().listInstances({ afterToken: cursor });

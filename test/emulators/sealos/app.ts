@@ -52,7 +52,14 @@ function page<T extends { metadata: { name: string } }>(c: Context, items: T[], 
   const rest = sorted.filter((i) => i.metadata.name > after);
   const out = limit > 0 ? rest.slice(0, limit) : rest;
   const more = limit > 0 && rest.length > limit;
-  return json({ kind, apiVersion: kind === "DevboxList" ? k.GROUP_VERSION : "v1", metadata: { resourceVersion: "0", ...(more ? { continue: Buffer.from(out[out.length - 1]!.metadata.name).toString("base64url") } : {}) }, items: out });
+  const metadata = { resourceVersion: "0", ...(more ? { continue: Buffer.from(out[out.length - 1]!.metadata.name).toString("base64url") } : {}) };
+  // The metadata API (client-go's metadata client): `as=PartialObjectMetadataList` in Accept
+  // answers each item's metadata only, never a Secret's data.
+  if (/as=PartialObjectMetadataList/.test(c.req.header("accept") ?? "")) {
+    const items = out.map((item) => ({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: item.metadata }));
+    return json({ kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata, items });
+  }
+  return json({ kind, apiVersion: kind === "DevboxList" ? k.GROUP_VERSION : "v1", metadata, items: out });
 }
 
 /** RFC 7386 JSON merge patch. */
