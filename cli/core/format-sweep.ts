@@ -32,5 +32,16 @@ export function sweepLines(color: Colors, run: SweepRun): string[] {
       ? ["", ...table(color, ["PROVIDER", "RESOURCE", "LEASE", "STATUS", "VERDICT", "ACTION", "REASON"], decisionRows).map((line) => `  ${line}`)]
       : []),
     ...(omitted ? [`  (${omitted} more decisions not recorded)`] : []),
+    ...sideObjectLines(run),
   ];
+}
+
+/** Key objects and Secrets left by leases that are over: only when there is something to say. */
+function sideObjectLines(run: SweepRun): string[] {
+  return run.providers.flatMap(({ provider, sideObjects: side }) => {
+    if (!side || (side.stranded === 0 && side.error === undefined)) return [];
+    if (side.error !== undefined) return [`  ${provider}: side objects could not be listed: ${side.error}`];
+    const head = `  ${provider}: ${side.stranded} stranded side object(s) of ${side.listed}, ${side.removed} removed`;
+    return [head, ...side.objects.map((o) => `    ${o.kind} ${o.id} (lease ${o.leaseId}): ${o.action}${o.detail ? ` (${o.detail})` : ""}`)];
+  });
 }

@@ -39,6 +39,29 @@ export const SweepDecision = z.object({
 });
 export type SweepDecision = z.infer<typeof SweepDecision>;
 
+/**
+ * This deployment's side objects (key objects, Secrets). `stranded`: their lease is not live and
+ * no machine of ours carries their handle. `removed` this run; `reported`: the index does not know
+ * the lease, so they are left for an operator.
+ */
+export const SideObjectsReport = z.object({
+  listed: z.number(),
+  stranded: z.number(),
+  removed: z.number(),
+  objects: z.array(
+    z.object({
+      kind: z.string(),
+      id: z.string(),
+      leaseId: z.string(),
+      action: z.enum(["removed", "failed", "deferred", "dry_run", "reported"]),
+      detail: z.optional(z.string()),
+    }),
+  ),
+  /** The side objects could not be listed (then none were removed). */
+  error: z.optional(z.string()),
+});
+export type SideObjectsReport = z.infer<typeof SideObjectsReport>;
+
 export const ProviderSweep = z.object({
   provider: z.string(),
   /** False when the inventory could not be listed completely: then nothing was reclaimed. */
@@ -74,6 +97,8 @@ export const ProviderSweep = z.object({
   unattributedSample: z.optional(z.array(z.object({ resourceId: z.string(), status: z.string(), detail: z.optional(z.string()) }))),
   /** Creates that could not be resolved (the lease failed closed): an operator should look. */
   unresolvedCreates: z.optional(z.array(z.object({ leaseId: z.string(), firstAttemptAt: Timestamp, recordedAt: Timestamp, detail: z.string() }))),
+  /** Absent when the machines could not be listed completely (nothing is judged then). */
+  sideObjects: z.optional(SideObjectsReport),
 });
 export type ProviderSweep = z.infer<typeof ProviderSweep>;
 

@@ -324,3 +324,14 @@ export async function leasesOfResources(db: D1Database, provider: string, resour
   for (const row of results) found.set(row.resource_id, { leaseId: row.id, slug: row.slug });
   return found;
 }
+/** Whether each of these leases is live, by id; an id the index does not hold is absent. */
+export async function leaseLiveness(db: D1Database, leaseIds: readonly string[]): Promise<Map<string, boolean>> {
+  const found = new Map<string, boolean>();
+  if (!leaseIds.length) return found;
+  const { results } = await db
+    .prepare("SELECT id, live FROM leases WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(leaseIds))
+    .all<{ id: string; live: number }>();
+  for (const row of results) found.set(row.id, row.live === 1);
+  return found;
+}

@@ -10,6 +10,7 @@ import { unresolvedCreates } from "../ledger/leases";
 import { ledgerAttribution } from "./attribution";
 import { listOwned, type Listing, type OwnedResource } from "./inventory";
 import { MAX_RECLAIMS_PER_RUN, reclaimAll, type ReclaimTarget } from "./reclaim";
+import { sweepSideObjects } from "./side-objects";
 
 /** Lease objects asked per provider per run (one RPC each); known candidates are asked first. */
 export const MAX_CLAIM_CHECKS_PER_RUN = 500;
@@ -83,6 +84,8 @@ export async function sweepProvider(input: ProviderSweepInput): Promise<Provider
 
   const judged = judgeAll({ input, report, listing, rows, checked, answers });
   await reclaimDue(input, report, judged);
+  report.sideObjects = await sweepSideObjects(input, new Set(ours.map((resource) => resource.handle)));
+  if (report.sideObjects.error !== undefined || report.sideObjects.objects.some((o) => o.action === "failed")) report.failures++;
   report.decisions = judged.decisions.slice(0, MAX_RECORDED_DECISIONS);
   report.decisionsOmitted = judged.decisions.length - report.decisions.length;
   return report;

@@ -21,12 +21,13 @@ function Sweeps() {
         <div class="card" key={run.id}>
           <div class="muted">{run.startedAt} · {run.trigger}{run.dryRun ? " · dry run" : ""}</div>
           <table>
-            <thead><tr><th>provider</th><th>seen</th><th>ours</th><th>claimed</th><th>reclaimed</th><th>unattributed</th><th>decisions</th></tr></thead>
+            <thead><tr><th>provider</th><th>seen</th><th>ours</th><th>claimed</th><th>reclaimed</th><th>unattributed</th><th>side objects</th><th>decisions</th></tr></thead>
             <tbody>
               {run.providers.map((p) => (
                 <tr>
                   <td>{p.provider}{p.complete ? "" : " (incomplete)"}</td><td>{p.seen}</td><td>{p.ours}</td><td>{p.claimed}</td><td>{p.reclaimed}</td>
                   <td>{p.unattributed ?? 0}{p.unattributedSample?.length ? `: ${p.unattributedSample.map((u) => u.resourceId).join(", ")}` : ""}</td>
+                  <td>{sideObjects(p.sideObjects)}</td>
                   <td>{p.decisions.map((d) => `${d.handle}: ${d.verdict}/${d.action} (${d.reason})`).join("; ") || "-"}</td>
                 </tr>
               ))}
@@ -36,6 +37,14 @@ function Sweeps() {
       ))}
     </section>
   );
+}
+
+/** "2 stranded of 5, 1 removed: ssh_key 42 (removed)", or the listing's error. */
+function sideObjects(side: SweepRunList["sweeps"][number]["providers"][number]["sideObjects"]): string {
+  if (!side) return "-";
+  if (side.error !== undefined) return `not listed: ${side.error}`;
+  if (side.stranded === 0) return String(side.listed);
+  return `${side.stranded} stranded of ${side.listed}, ${side.removed} removed: ${side.objects.map((o) => `${o.kind} ${o.id} (${o.action})`).join(", ")}`;
 }
 
 function Tokens() {

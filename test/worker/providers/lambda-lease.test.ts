@@ -5,6 +5,8 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, call, leaseStub, mintToken, sshPublicKey, useFakeClock } from "../../support/api";
 import { driveUntil, inState } from "../../support/drive";
+import { leaseHandle } from "../../../src/providers/lambda/marker";
+import { sweepOrphans } from "../../../src/sweep/orphans";
 
 const API = (env as unknown as Record<string, string>).LAMBDA_BASE_URL!;
 const CONTROL = `${API.replace(/\/api\/v1\/?$/, "")}/_emulator`;
@@ -201,5 +203,51 @@ describe("leases on the Lambda emulator", () => {
     const polls = (await emulator()).requests.filter((r) => r.method === "GET" && r.path === `/api/v1/instances/${ready.resourceId}`);
     expect(polls.length).toBeGreaterThanOrEqual(5);
     await releaseAndDrain(lease.id);
+  });
+});
+
+describe("side objects on the Lambda emulator", () => {
+  const vars = env as unknown as Record<string, string>;
+  const addKey = async (name: string) => {
+    const res = await fetch(`${API}/ssh-keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${vars.LAMBDA_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ name, public_key: await sshPublicKey() }),
+    });
+    expect(res.status).toBe(200);
+  };
+  const lambdaSweep = async (dryRun: boolean) => (await sweepOrphans(env, Date.now(), { trigger: "admin", dryRun, providers: ["lambda"] })).providers[0]!;
+  const keyNames = async () => (await emulator()).sshKeys.map((k) => k.name).sort();
+
+  it("the sweep removes a key object left by a lease that ended; a live lease's, an unknown lease's and another deployment's stay", async () => {
+    const { lease: live } = await createLease();
+    await driveUntil(live.id, token, inState("ready"));
+    const { lease: ended } = await createLease();
+    await driveUntil(ended.id, token, inState("ready"));
+    expect((await releaseAndDrain(ended.id)).state).toBe("released");
+    // As if the ended lease's key delete had been lost: its key object is back in the account.
+    const endedKey = leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, ended.id);
+    const unknownKey = leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, "unknownlease0001");
+    const foreignKey = leaseHandle("another-deployment", "otherlease000001");
+    for (const name of [endedKey, unknownKey, foreignKey, "someone-elses-key"]) await addKey(name);
+
+    const dry = await lambdaSweep(true);
+    expect(dry.sideObjects).toMatchObject({ listed: 3, stranded: 2, removed: 0 });
+    expect(dry.sideObjects!.objects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: "ssh_key", leaseId: ended.id, action: "dry_run" }),
+        expect.objectContaining({ kind: "ssh_key", leaseId: "unknownlease0001", action: "reported" }),
+      ]),
+    );
+    expect(await keyNames()).toHaveLength(5);
+
+    const real = await lambdaSweep(false);
+    expect(real.sideObjects).toMatchObject({ listed: 3, stranded: 2, removed: 1 });
+    expect(await keyNames()).toEqual([foreignKey, leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, live.id), "someone-elses-key", unknownKey].sort());
+
+    // Tidy up for the suite's own check: the live lease's key goes with its release.
+    expect((await releaseAndDrain(live.id)).state).toBe("released");
+    const api = { authorization: `Bearer ${vars.LAMBDA_API_KEY}` };
+    for (const key of (await emulator()).sshKeys) await fetch(`${API}/ssh-keys/${key.id}`, { method: "DELETE", headers: api });
   });
 });

@@ -275,3 +275,32 @@ describe("leases on the Sealos emulator", () => {
     expect(await requests("POST", DEVBOXES)).toEqual([]);
   });
 });
+
+describe("side objects on the Sealos emulator", () => {
+  it("the sweep removes a Secret left by a lease that ended, listing Secrets as metadata only; an unknown lease's is only reported", async () => {
+    expectEmpty = false;
+    const lease = await createLease({ releaseAction: "destroy" });
+    await driveUntil(lease.id, token, inState("ready"));
+    await release(lease.id);
+    await driveUntil(lease.id, token, inState("released"));
+    // As if the ended lease's Secret had outlived everything: labelled as the adapter labels it.
+    const mkSecret = (leaseId: string) => {
+      const name = leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, leaseId);
+      const labels = { "app.kubernetes.io/part-of": "devbox", ...markerLabels(vars.CRABBOX_DEPLOYMENT_ID!, leaseId) };
+      const body = { apiVersion: "v1", kind: "Secret", metadata: { name, labels, annotations: { "crabbox.dev/deployment-id": vars.CRABBOX_DEPLOYMENT_ID } }, type: "Opaque", data: { SEALOS_DEVBOX_PRIVATE_KEY: btoa("not for the worker") } };
+      return fetch(`${BASE}${SECRETS}`, { method: "POST", headers: kube, body: JSON.stringify(body) });
+    };
+    expect((await mkSecret(lease.id)).status).toBe(201);
+    expect((await mkSecret("unknownlease0001")).status).toBe(201);
+
+    const report = (await sweepOrphans(env, Date.now(), { trigger: "admin", providers: ["sealos"] })).providers[0]!;
+    expect(report.sideObjects).toMatchObject({ listed: 2, stranded: 2, removed: 1 });
+    expect(report.sideObjects!.objects).toContainEqual(expect.objectContaining({ kind: "secret", leaseId: "unknownlease0001", action: "reported" }));
+    expect((await cluster()).secrets.map((s) => s.metadata.name)).toEqual([leaseHandle(vars.CRABBOX_DEPLOYMENT_ID!, "unknownlease0001")]);
+    const listings = (await requests("GET", SECRETS)).filter((r) => r.path === SECRETS);
+    expect(listings.length).toBeGreaterThan(0);
+    for (const listing of listings) expect(listing.accept).toMatch(/as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/);
+    expect(JSON.stringify(report)).not.toContain(btoa("not for the worker"));
+    await control("/reset", {});
+  });
+});

@@ -55,6 +55,7 @@ describe("admin sweep endpoints", () => {
           },
         ],
         decisionsOmitted: 0,
+        sideObjects: { listed: 0, stranded: 0, removed: 0, objects: [] },
       },
     ]);
 
