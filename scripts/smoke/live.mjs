@@ -3,8 +3,8 @@
 // .dev.vars); without them it says `environment_blocked`, what is missing, and exits 0.
 // With them: a local coordinator against the real provider → doctor → the cheapest acceptable
 // type under a price ceiling (default $3/h) → acquire → SSH `uname -a` → release → the sweep's
-// listing of the account shows nothing of this run (instances; the release itself confirms keys
-// and Secrets gone) → a JSON report with one classification: passed, environment_blocked,
+// listing of the account shows nothing of this run (machines, and side objects: key objects,
+// Secrets) → a JSON report with one classification: passed, environment_blocked,
 // provider_blocked (capacity, quota, billing: the provider's side) or failed (ours). A hard
 // timeout releases whatever exists before exiting. Every printed line is redacted.
 // --allow-loopback lets tests point it at the emulators (test/e2e/smoke-live.e2e.test.ts).
@@ -148,10 +148,17 @@ export async function smoke(argv = process.argv.slice(2), env = process.env) {
     const residue = await step("residue", async () => {
       const run = await api("POST", "/v1/admin/sweeps", { dryRun: true, providers: [provider] });
       const p = run.providers?.[0];
-      if (!p?.complete) throw Object.assign(new Error(`the account could not be listed completely: ${p?.error ?? "no report"}`), { code: "listing_failed", blame: "ours" });
-      report.residue = p.ours;
-      if (p.ours > 0) throw Object.assign(new Error(`${p.ours} resource(s) of this run are still in the account: ${p.decisions.map((d) => d.resourceId).join(", ")}`), { code: "residue", blame: "ours" });
-      return "nothing of this run is left in the account";
+      const side = p?.sideObjects;
+      if (!p?.complete || !side || side.error !== undefined) {
+        throw Object.assign(new Error(`the account could not be listed completely: ${p?.error ?? side?.error ?? "no report"}`), { code: "listing_failed", blame: "ours" });
+      }
+      // The run's own deployment id: anything of it still listed, machine or side object, is residue.
+      report.residue = p.ours + side.listed;
+      if (report.residue > 0) {
+        const left = [...p.decisions.map((d) => d.resourceId), ...side.objects.map((o) => `${o.kind} ${o.id}`)];
+        throw Object.assign(new Error(`${report.residue} resource(s) of this run are still in the account: ${left.join(", ")}`), { code: "residue", blame: "ours" });
+      }
+      return "nothing of this run is left in the account: no machine, no key object, no Secret";
     });
     void residue;
     return finish("passed");

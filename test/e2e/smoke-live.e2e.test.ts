@@ -66,12 +66,21 @@ describe("npm run smoke:live against the Lambda emulator", () => {
   }, 240_000);
 
   it("a resource of the run left in the account: failed (residue), exit 1", async () => {
-    // Plays a teardown that forgot one: a machine marked as this run's deployment.
+    // Plays a teardown that forgot one: a machine marked as this run's deployment, and its key object.
     const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
     const handle = "crabbox-smoke-leaktest-aaaaaaaaaaaa0007";
     await fetch(`${lambda.apiBase}/ssh-keys`, { method: "POST", headers: auth, body: JSON.stringify({ name: handle, public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl leak" }) });
     await fetch(`${lambda.apiBase}/instance-operations/launch`, { method: "POST", headers: auth, body: JSON.stringify({ region_name: "us-east-1", instance_type_name: "gpu_1x_a10", ssh_key_names: [handle], name: handle }) });
     const result = await smoke(["--allow-loopback", "--deployment-id", "smoke-leaktest"], live);
+    expect([result.code, result.report.classification, result.report.code, result.report.residue]).toEqual([1, "failed", "residue", 2]);
+  }, 240_000);
+
+  it("a key object of the run left without its machine: failed (residue), exit 1", async () => {
+    const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+    const handle = "crabbox-smoke-keyleak-aaaaaaaaaaaa0008";
+    await fetch(`${lambda.apiBase}/ssh-keys`, { method: "POST", headers: auth, body: JSON.stringify({ name: handle, public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl leak" }) });
+    const result = await smoke(["--allow-loopback", "--deployment-id", "smoke-keyleak"], live);
     expect([result.code, result.report.classification, result.report.code, result.report.residue]).toEqual([1, "failed", "residue", 1]);
+    expect(result.stderr).toContain(`ssh_key`);
   }, 240_000);
 });
