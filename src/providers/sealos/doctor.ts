@@ -13,6 +13,10 @@ const NEEDED: Record<string, { group: string; verbs: string[] }> = {
   devboxes: { group: GROUP, verbs: ["create", "get", "list", "patch", "delete"] },
   secrets: { group: "", verbs: ["create", "get", "delete"] },
 };
+/** What the sweep needs to find Secrets that lost leases left: leases work without it. */
+const WANTED: Record<string, { group: string; verbs: string[] }> = {
+  secrets: { group: "", verbs: ["list"] },
+};
 
 export async function runDoctor(api: SealosClient, settings: SealosSettings): Promise<DoctorCheck[]> {
   const version = await attempt(() => api.version());
@@ -53,15 +57,27 @@ function permissions(review: RulesReview, namespace: string): DoctorCheck {
   const rules = review.status.resourceRules ?? [];
   const allows = (group: string, resource: string, verb: string) =>
     rules.some((r) => !r.resourceNames?.length && (r.apiGroups ?? []).some((g) => g === "*" || g === group) && (r.resources ?? []).some((x) => x === "*" || x === resource) && r.verbs.some((v) => v === "*" || v === verb));
-  const missing = Object.entries(NEEDED).flatMap(([resource, need]) => need.verbs.filter((verb) => !allows(need.group, resource, verb)).map((verb) => `${resource} ${verb}`));
-  if (!missing.length) return ok("permissions", `the token may manage devboxes and secrets in ${namespace}`);
+  const lacking = (needs: typeof NEEDED) => Object.entries(needs).flatMap(([resource, need]) => need.verbs.filter((verb) => !allows(need.group, resource, verb)).map((verb) => `${resource} ${verb}`));
+  const missing = lacking(NEEDED);
+  const unwanted = lacking(WANTED);
+  const incomplete = review.status.incomplete ? "; the review was incomplete" : "";
+  if (!missing.length && !unwanted.length) return ok("permissions", `the token may manage devboxes and secrets in ${namespace}`);
+  if (!missing.length) {
+    return {
+      name: "permissions",
+      status: "warn",
+      class: "auth",
+      detail: `the token may not: ${unwanted.join(", ")} (in ${namespace})${incomplete}`,
+      hint: "leases work, but the sweep cannot find the Secrets a lost lease left behind: add secrets list to the token's role",
+    };
+  }
   const secretsOnly = missing.every((m) => m.startsWith("secrets"));
   return {
     name: "permissions",
     status: "fail",
     class: "auth",
-    detail: `the token may not: ${missing.join(", ")} (in ${namespace})${review.status.incomplete ? "; the review was incomplete" : ""}`,
-    hint: secretsOnly ? "leases pre-create the DevBox's Secret with their own key: without secrets create they cannot be reached (README: Sealos)" : "use a token bound to devbox-editor-role plus secrets create/get/delete in the namespace",
+    detail: `the token may not: ${[...missing, ...unwanted].join(", ")} (in ${namespace})${incomplete}`,
+    hint: secretsOnly ? "leases pre-create the DevBox's Secret with their own key: without secrets create they cannot be reached (README: Sealos)" : "use a token bound to devbox-editor-role plus secrets create/get/list/delete in the namespace",
   };
 }
 

@@ -204,7 +204,7 @@ function coreRoutes(options: SealosAppOptions) {
     if (c.req.query("dryRun") !== "All") state.putSecret(object);
     return json(object, 201);
   });
-  api.get("/namespaces/:ns/secrets", (c) => page(c, state.secrets(ns(c)).filter((s) => matches(c.req.query("labelSelector"), s.metadata.labels)), "SecretList"));
+  api.get("/namespaces/:ns/secrets", (c) => state.config.secretListAllowed ? page(c, state.secrets(ns(c)).filter((s) => matches(c.req.query("labelSelector"), s.metadata.labels)), "SecretList") : k.forbidden(k.SECRETS, callerOf(c).user, "list", ns(c)));
   api.get("/namespaces/:ns/secrets/:name", (c) => {
     const secret = state.secret(ns(c), c.req.param("name"));
     return secret ? json(secret) : k.notFound(k.SECRETS, c.req.param("name"));
@@ -272,7 +272,7 @@ export function createSealosApp(options: SealosAppOptions) {
           { verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], apiGroups: [k.GROUP], resources: ["devboxes"] },
           { verbs: ["get"], apiGroups: [k.GROUP], resources: ["devboxes/status"] },
           { verbs: ["get", "list"], apiGroups: [""], resources: ["events"] },
-          ...(state.config.secretsAllowed ? [{ verbs: ["create", "get", "list", "delete"], apiGroups: [""], resources: ["secrets"] }] : [{ verbs: ["get", "list"], apiGroups: [""], resources: ["secrets"] }]),
+          { verbs: [...(state.config.secretsAllowed ? ["create", "get", "delete"] : ["get"]), ...(state.config.secretListAllowed ? ["list"] : [])], apiGroups: [""], resources: ["secrets"] },
         ]
       : [];
     return c.json({ kind: "SelfSubjectRulesReview", apiVersion: "authorization.k8s.io/v1", metadata: {}, spec: { namespace: target }, status: { resourceRules: rules, nonResourceRules: [], incomplete: false } }, 201);

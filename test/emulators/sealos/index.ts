@@ -20,7 +20,7 @@ export interface SealosEmulatorOptions extends Partial<SealosConfig> {
 }
 
 const NUMBERS = ["bootMs", "stopMs", "finalizeMs"] as const;
-const FLAGS = ["pausedSupported", "secretsAllowed", "garbageCollect"] as const;
+const FLAGS = ["pausedSupported", "secretsAllowed", "secretListAllowed", "garbageCollect"] as const;
 
 function mergeConfig(current: SealosConfig, patch: unknown): SealosConfig | string {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return "config must be an object";

@@ -17,11 +17,13 @@ export interface SealosConfig {
   pausedSupported: boolean;
   /** The tokens may create Secrets in their namespace. */
   secretsAllowed: boolean;
+  /** The tokens may list Secrets in their namespace (the sweep's side-object listing). */
+  secretListAllowed: boolean;
   /** Owner-referenced Secrets are garbage-collected when their DevBox is gone. */
   garbageCollect: boolean;
 }
 
-export const DEFAULT_CONFIG: SealosConfig = { bootMs: 0, stopMs: 0, finalizeMs: 0, pausedSupported: true, secretsAllowed: true, garbageCollect: true };
+export const DEFAULT_CONFIG: SealosConfig = { bootMs: 0, stopMs: 0, finalizeMs: 0, pausedSupported: true, secretsAllowed: true, secretListAllowed: true, garbageCollect: true };
 export const FINALIZER = "devbox.sealos.io/finalizer";
 export const PART_OF = "app.kubernetes.io/part-of";
 

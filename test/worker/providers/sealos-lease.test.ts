@@ -301,6 +301,14 @@ describe("side objects on the Sealos emulator", () => {
     expect(listings.length).toBeGreaterThan(0);
     for (const listing of listings) expect(listing.accept).toMatch(/as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/);
     expect(JSON.stringify(report)).not.toContain(btoa("not for the worker"));
+
+    // A token that may not list Secrets: doctor warns (leases still work), the sweep says so and removes nothing.
+    await control("/config", { secretListAllowed: false });
+    const doctor = await call("GET", "/v1/providers/sealos/doctor", { token: ADMIN_TOKEN });
+    expect(doctor.json.checks).toContainEqual(expect.objectContaining({ name: "permissions", status: "warn", detail: expect.stringContaining("secrets list") }));
+    const blind = (await sweepOrphans(env, Date.now(), { trigger: "admin", providers: ["sealos"] })).providers[0]!;
+    expect(blind.sideObjects).toMatchObject({ listed: 0, removed: 0, error: expect.stringContaining("Forbidden") });
+    expect(blind.failures).toBe(1);
     await control("/reset", {});
   });
 });
