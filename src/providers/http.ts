@@ -3,7 +3,7 @@
 // It never throws for an HTTP status: callers classify the status with their provider's codes.
 
 import type { Pacer } from "../pacing/gcra";
-import { recentAnswer, rememberAnswer, sharedKey } from "./shared-reads";
+import { beginRead, endRead, peerAnswer, rememberAnswer, sharedKey } from "./shared-reads";
 import { ProviderError } from "./types";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -54,6 +54,8 @@ export interface HttpClientOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** How long a shared read waits for the same read already on its way before asking itself. */
+const PEER_WAIT_MS = 5_000;
 const MAX_SAME_ORIGIN_REDIRECTS = 3;
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
@@ -132,11 +134,17 @@ export class HttpClient {
       this.options.sharedReads && req.shareMs
         ? sharedKey(this.fetchFn, `${req.method} ${this.url(req.path, req.query)} ${JSON.stringify(req.json ?? null)}`, this.credential)
         : undefined;
-    const recent = shareKey ? recentAnswer(shareKey, req.shareMs!) : undefined;
+    if (!shareKey) return this.paced(req);
+    const recent = await peerAnswer(shareKey, req.shareMs!, PEER_WAIT_MS);
     if (recent) return { status: recent.status, headers: new Headers(recent.headers), text: recent.text, body: parseJson(recent.text) };
-    const res = await this.paced(req);
-    if (shareKey && res.status >= 200 && res.status < 300) rememberAnswer(shareKey, { status: res.status, text: res.text, headers: [...res.headers] });
-    return res;
+    beginRead(shareKey);
+    try {
+      const res = await this.paced(req);
+      if (res.status >= 200 && res.status < 300) rememberAnswer(shareKey, { status: res.status, text: res.text, headers: [...res.headers] });
+      return res;
+    } finally {
+      endRead(shareKey);
+    }
   }
 
   private async paced(req: HttpRequest): Promise<HttpResponse> {

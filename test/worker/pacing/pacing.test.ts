@@ -56,3 +56,50 @@ describe("the pacing point", () => {
     expect(poller.sent).toEqual([]);
   });
 });
+
+describe("shared reads", () => {
+  /** A client whose provider answers only when the test says, one answer per request sent. */
+  function gated() {
+    const sent: string[] = [];
+    const answers: ((response: Response) => void)[] = [];
+    const http = new HttpClient({
+      baseUrl: "https://api.provider.test/v1",
+      headers: { authorization: "Bearer test-key-123456" },
+      fetch: (url) => {
+        sent.push(new URL(String(url)).pathname);
+        return new Promise<Response>((resolve) => answers.push(resolve));
+      },
+      sharedReads: true,
+    });
+    const until = async (n: number) => {
+      while (answers.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    return { http, sent, answers, until };
+  }
+
+  it("a read already on its way is waited for, not sent again: fifty creates read the prices once", async () => {
+    const { http, sent, answers, until } = gated();
+    const read = () => http.request({ method: "GET", path: "/instance-types", shareMs: 60_000 });
+    const first = read();
+    await until(1);
+    const others = Array.from({ length: 5 }, read);
+    answers[0]!(Response.json({ price: 110 }));
+    const all = await Promise.all([first, ...others]);
+    expect(all.map((r) => r.body)).toEqual(Array(6).fill({ price: 110 }));
+    expect(sent).toEqual(["/v1/instance-types"]);
+  });
+
+  it("a failed read is not shared: whoever waited for it reads for itself", async () => {
+    const { http, sent, answers, until } = gated();
+    const read = () => http.request({ method: "GET", path: "/instance-types", shareMs: 60_000 });
+    const first = read();
+    await until(1);
+    const second = read();
+    answers[0]!(new Response("slow down", { status: 429 }));
+    expect((await first).status).toBe(429);
+    await until(2);
+    answers[1]!(Response.json({ price: 110 }));
+    expect((await second).body).toEqual({ price: 110 });
+    expect(sent).toEqual(["/v1/instance-types", "/v1/instance-types"]);
+  });
+});
