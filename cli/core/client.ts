@@ -12,6 +12,8 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 const LONG_POLL_GRACE_MS = 15_000;
 const RETRY_DELAYS_MS = [500, 1_500, 4_000];
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+/** The longest Retry-After a retry honours; beyond it the error is the answer. */
+const MAX_RETRY_AFTER_MS = 15_000;
 
 export interface ClientOptions {
   url: string;
@@ -98,7 +100,9 @@ export class ApiClient {
       } catch (error) {
         const delay = RETRY_DELAYS_MS[attempt];
         if (!retry || delay === undefined || !isTransient(error) || this.options.signal?.aborted) throw error;
-        await sleep(delay, this.options.signal);
+        // A busy provider says when to come back (Retry-After); never wait less than our own step.
+        const asked = error instanceof CliError && typeof error.details?.retryAfterMs === "number" ? error.details.retryAfterMs : 0;
+        await sleep(Math.max(delay, Math.min(asked, MAX_RETRY_AFTER_MS)), this.options.signal);
       }
     }
   }
@@ -148,7 +152,7 @@ export class ApiClient {
       parent?.removeEventListener("abort", onParentAbort);
     }
     const body = parseJson(text);
-    if (!response.ok) throw apiError(response.status, body, `${method} ${path}`);
+    if (!response.ok) throw apiError(response.status, body, `${method} ${path}`, retryAfterMs(response.headers.get("retry-after")));
     if (!options.schema) return { status: response.status, data: body as Out<S> };
     const checked = options.schema.safeParse(body);
     if (!checked.success) {
@@ -163,17 +167,24 @@ export class ApiClient {
   }
 }
 
-function apiError(status: number, body: unknown, what: string): CliError {
+function apiError(status: number, body: unknown, what: string, retryAfter?: number): CliError {
   const error = (body as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | undefined)?.error;
+  const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   if (error && typeof error.code === "string" && typeof error.message === "string") {
     return new CliError(error.message, {
       code: error.code,
       exitCode: exitCodeForApiError(error.code, status),
       issues: Array.isArray(error.issues) ? (error.issues as { path: string; message: string }[]) : undefined,
-      details: { status },
+      details,
     });
   }
-  return new CliError(`${what} answered HTTP ${status}`, { code: `http_${status}`, exitCode: exitCodeForStatus(status), details: { status } });
+  return new CliError(`${what} answered HTTP ${status}`, { code: `http_${status}`, exitCode: exitCodeForStatus(status), details });
+}
+
+/** Retry-After in seconds (the only form the coordinator sends); undefined when absent or odd. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || !/^\d{1,6}$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
 }
 
 /**

@@ -67,6 +67,8 @@ export const API_ERROR_EXIT = {
   quota_exceeded: EXIT.quota,
   budget_exceeded: EXIT.quota,
   provider_error: EXIT.server,
+  // Retried (503) with its Retry-After; still busy after the retries: the coordinator's side.
+  provider_busy: EXIT.server,
   internal_error: EXIT.server,
 } as const satisfies Record<ErrorCode, ExitCode>;
 

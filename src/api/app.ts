@@ -24,7 +24,10 @@ export function createApp(): Hono<AppEnv> {
     return c.json(error.body(), error.status);
   });
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.body(), err.status);
+    if (err instanceof ApiError) {
+      if (err.options.retryAfterSeconds !== undefined) c.header("retry-after", String(err.options.retryAfterSeconds));
+      return c.json(err.body(), err.status);
+    }
     // Internals stay in the log; the client gets a stable code and nothing else.
     console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack : String(err)}`);
     return c.json(new ApiError(500, "internal_error", "internal error").body(), 500);

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly issues?: { path: string; message: string }[],
+    /** Sent as Retry-After: when the same request is worth sending again. */
+    readonly options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
   }

@@ -6,13 +6,13 @@ import { loadConfig, type CoordinatorConfig } from "../config";
 import { formatDuration, parseDuration } from "../contract/common";
 import type { CreateLeaseRequest } from "../contract/lease";
 import type { LeaseRequest } from "../lease/record";
-import { redact } from "../providers/http";
-import { findProviderFactory, providerConfig, secretValues } from "../providers/registry";
-import { ProviderError, type LeaseSpec, type ProviderAdapter } from "../providers/types";
+import { findProviderFactory, pacedAdapter, providerConfig } from "../providers/registry";
+import type { LeaseSpec, ProviderAdapter } from "../providers/types";
 import { randomString, sha256Hex } from "../ledger/tokens";
 import { composeBootScript, needsCloudInit } from "../boot/compose";
 import { tailscaleSettings } from "../boot/settings";
 import { ApiError, badRequest } from "./errors";
+import { providerFailure } from "./provider-failure";
 
 export function newLeaseId(): string {
   return randomString(16, "abcdefghijklmnopqrstuvwxyz0123456789");
@@ -34,7 +34,9 @@ export function adapterForRequest(env: Env, provider: string): ProviderAdapter {
   if (!factory) throw badRequest("unknown_provider", `unknown provider "${provider}"; GET /v1/providers lists them`);
   const config = providerConfig(env);
   if (!factory.configured(config)) throw badRequest("provider_not_configured", `provider "${provider}" has no credentials on this coordinator`);
-  return factory.create(config);
+  // What an API request reads from the provider (prices, a template's parameters, the catalog,
+  // doctor) goes through the account's pacing point like every lease's calls, at create priority.
+  return pacedAdapter(env, factory, "create");
 }
 
 export interface NormalizedCreate {
@@ -93,10 +95,7 @@ export async function normalizeCreate(
   const spec: LeaseSpec = { ...lease, deploymentId: config.deploymentId, type, region, image, sshPublicKey, ttlMs, maxPricePerHour, providerUser, parameters };
   // What the provider would refuse is refused now, before any lease or machine exists (a check
   // that needs the provider, such as a template's parameters, answers 502 when it cannot run).
-  const asApiError = (err: unknown) => {
-    if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(`${body.provider}: ${err.message}`, secretValues(env)));
-    throw err;
-  };
+  const asApiError = (err: unknown) => providerFailure(env, err, body.provider);
   // Every acceptable type must be one the provider would take.
   const specs = (types ?? [type]).map((t) => ({ ...spec, type: t }));
   const problems = [...new Set((await Promise.all(specs.map((s) => Promise.resolve(adapter.validate(s)).catch(asApiError)))).flat())];

@@ -59,6 +59,8 @@ export const ERROR_CODES = [
   /** Admission: the lease's reservation would cross the owner's monthly budget or spend rate (402). */
   "budget_exceeded",
   "provider_error",
+  /** The provider (or the account's pacing point) is busy: nothing was created; retry after Retry-After (503). */
+  "provider_busy",
   "internal_error",
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);

@@ -45,11 +45,15 @@ export function releaseActionsOf(env: Env, name: string): readonly ReleaseAction
  */
 export function configuredAdapter(env: Env, name: string, priority: PacingPriority): ProviderAdapter | undefined {
   const factory = FACTORIES.get(name);
-  const config = providerConfig(env);
-  if (!factory || !factory.configured(config)) return undefined;
+  if (!factory || !factory.configured(providerConfig(env))) return undefined;
+  return pacedAdapter(env, factory, priority);
+}
+
+/** Every adapter that makes requests takes the account's permits: no path around the pacing point. */
+export function pacedAdapter(env: Env, factory: ProviderFactory, priority: PacingPriority): ProviderAdapter {
   return factory.create({
-    ...config,
-    pacer: createPacer({ env, account: name, limits: factory.rateLimits, priority }),
+    ...providerConfig(env),
+    pacer: createPacer({ env, account: factory.name, limits: factory.rateLimits, priority }),
     sharedReads: pacingEnabled(env),
   });
 }

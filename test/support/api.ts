@@ -43,7 +43,7 @@ export async function call(method: string, path: string, options: CallOptions = 
   } catch {
     json = undefined;
   }
-  return { status: response.status, json, text };
+  return { status: response.status, json, text, headers: response.headers };
 }
 
 export async function mintToken(owner: string, role: "user" | "admin" = "user"): Promise<string> {

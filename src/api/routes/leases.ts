@@ -63,7 +63,7 @@ export const leaseRoutes = [
     auth: "user",
     body: CreateLeaseRequest,
     responses: { 201: Lease, 200: Lease },
-    errors: [400, 401, 402, 409, 413, 415, 429],
+    errors: [400, 401, 402, 409, 413, 415, 429, 502, 503],
     handler: async (c, { body }) => {
       const id = body.id ?? newLeaseId();
       const { request, adapter, spec, priceCentsPerHour } = await normalizeCreate(c.env, body, { leaseId: id, owner: me(c) }, c.get("principal").providerUsers);

@@ -4,20 +4,12 @@ import { providerInfo } from "../../providers/info";
 import { Catalog, DoctorReport, Health, ProviderList, Whoami } from "../../contract/meta";
 import { openApiDocument } from "../../contract/openapi";
 import { providerConfig, providerFactories } from "../../providers/registry";
-import { ProviderError } from "../../providers/types";
-import { redact } from "../../providers/http";
-import { secretValues } from "../../providers/registry";
-import { ApiError } from "../errors";
 import { adapterForRequest } from "../lease-request";
+import { providerFailure } from "../provider-failure";
 import { attributionCheck } from "../../sweep/attribution";
 import { route, type RouteSpec } from "../route";
 
 export const VERSION = "0.1.0";
-
-function providerFailure(env: Env, err: unknown): never {
-  if (err instanceof ProviderError) throw new ApiError(502, "provider_error", redact(err.message, secretValues(env)));
-  throw err;
-}
 
 export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
   return [
@@ -66,7 +58,7 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       summary: "Read-only checks of a provider's account and configuration",
       auth: "user",
       responses: { 200: DoctorReport },
-      errors: [400, 401, 502],
+      errors: [400, 401, 502, 503],
       handler: async (c) => {
         const name = c.req.param("name")!;
         const adapter = adapterForRequest(c.env, name);
@@ -82,7 +74,7 @@ export function metaRoutes(allRoutes: () => readonly RouteSpec[]) {
       summary: "Instance types, prices and regions with capacity",
       auth: "user",
       responses: { 200: Catalog },
-      errors: [400, 401, 502],
+      errors: [400, 401, 502, 503],
       handler: async (c) => {
         const name = c.req.param("name")!;
         const entries = await adapterForRequest(c.env, name).catalog().catch((err) => providerFailure(c.env, err));

@@ -53,6 +53,9 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 /** Instances that are, or may still become, a usable machine: what recovery may bind. */
 const USABLE = new Set(["booting", "active", "unhealthy"]);
 
+/** How old a shared types listing may be when only its prices are read. */
+const PRICE_SHARE_MS = 60_000;
+
 export class LambdaAdapter implements ProviderAdapter {
   readonly name = "lambda";
   readonly capabilities = LAMBDA_CAPABILITIES;
@@ -109,10 +112,13 @@ export class LambdaAdapter implements ProviderAdapter {
       .sort((a, b) => a.type.localeCompare(b.type));
   }
 
-  /** The type's list price (GET /instance-types, a shared read): Lambda bills exactly that. */
+  /**
+   * The type's list price (GET /instance-types): Lambda bills exactly that. Asked on every
+   * create, so a listing up to a minute old is shared: fifty creates at once read it once.
+   */
   async priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined> {
     const type = spec.type ?? this.defaults.type;
-    return type ? (await this.client().listInstanceTypes())[type]?.instance_type.price_cents_per_hour : undefined;
+    return type ? (await this.client().listInstanceTypes(PRICE_SHARE_MS))[type]?.instance_type.price_cents_per_hour : undefined;
   }
 
   handle(spec: LeaseSpec): string {

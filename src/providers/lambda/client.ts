@@ -32,6 +32,8 @@ export const LAMBDA_RATE_LIMITS: RateLimits = {
 };
 /** How old a whole-account instance listing one lease may borrow from another. */
 const INSTANCE_LISTING_SHARE_MS = 1_000;
+/** The types listing carries capacity too: shared only briefly unless the caller wants prices. */
+const INSTANCE_TYPES_SHARE_MS = 1_000;
 /** Provider messages are echoed into errors only this far, after redaction. */
 const MAX_PROVIDER_MESSAGE_CHARS = 200;
 
@@ -125,8 +127,9 @@ export class LambdaClient {
     await this.call({ method: "DELETE", path: `/ssh-keys/${encodeURIComponent(id)}` }, wire.EmptyResponse, { route: "/ssh-keys/{id}", gone: SSH_KEY_GONE });
   }
 
-  listInstanceTypes(): Promise<wire.InstanceTypes> {
-    return this.call({ method: "GET", path: "/instance-types" }, wire.InstanceTypes);
+  /** `shareMs`: how old a shared answer may be (prices change rarely, capacity often). */
+  listInstanceTypes(shareMs = INSTANCE_TYPES_SHARE_MS): Promise<wire.InstanceTypes> {
+    return this.call({ method: "GET", path: "/instance-types", shareMs }, wire.InstanceTypes);
   }
 
   listImages(): Promise<wire.Image[]> {

@@ -128,6 +128,14 @@ describe("crabbox acquire", () => {
     expect((creates[0]?.body as { id: string }).id).toBe((creates[1]?.body as { id: string }).id);
     expect(world.api.leases.size).toBe(1);
   });
+
+  it("a busy provider's 503 is retried after its Retry-After, not sooner", async () => {
+    world.api.fail("POST", /^\/v1\/leases$/, 503, "provider_busy", undefined, { "retry-after": "2" });
+    const result = await world.run(["acquire", "--provider", "lambda", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const [refused, accepted] = world.api.requestsTo("POST", /^\/v1\/leases$/);
+    expect(accepted!.at - refused!.at).toBeGreaterThanOrEqual(2_000);
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -118,6 +118,19 @@ describe("leases on the Lambda emulator", () => {
     await releaseAndDrain(lease.id);
   });
 
+  it("a provider rate limit on the price read answers 503 provider_busy with Retry-After, and creates nothing", async () => {
+    await control("/faults", { faults: [{ method: "GET", path: "/api/v1/instance-types", kind: "rate_limit" }] });
+    const res = await call("POST", "/v1/leases", { token, body: { provider: "lambda", sshPublicKey: await sshPublicKey() } });
+    expect(res.status, res.text).toBe(503);
+    expect(res.json.error).toMatchObject({ code: "provider_busy", message: expect.stringContaining("nothing was created") });
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await call("GET", "/v1/leases", { token })).json.leases).toEqual([]);
+    // The same request again, once the provider has calmed down, is an ordinary create.
+    const again = await createLease();
+    await driveUntil(again.lease.id, token, inState("ready"));
+    await releaseAndDrain(again.lease.id);
+  });
+
   it("a capacity error fails the lease with a clear reason and leaves nothing", async () => {
     await control("/config", { capacity: { "us-east-1": { gpu_1x_a10: 0 } } });
     const { lease } = await createLease({ type: "gpu_1x_a10", region: "us-east-1" });

@@ -26,6 +26,7 @@ interface Fault {
   status: number;
   code?: ErrorCode;
   raw?: string;
+  headers?: Record<string, string>;
 }
 
 const ORDER: LeaseState[] = ["requested", "provisioning", "ready", "active", "releasing", "released"];
@@ -63,8 +64,8 @@ export class FakeCoordinator {
   }
 
   /** The next matching request answers this error instead. */
-  fail(method: string, path: RegExp, status: number, code?: ErrorCode, raw?: string): void {
-    this.faults.push({ method, path, status, code, raw });
+  fail(method: string, path: RegExp, status: number, code?: ErrorCode, raw?: string, headers?: Record<string, string>): void {
+    this.faults.push({ method, path, status, code, raw, headers });
   }
 
   requestsTo(method: string, path: RegExp): RecordedRequest[] {
@@ -112,7 +113,8 @@ export class FakeCoordinator {
     if (fault !== -1) {
       const [hit] = this.faults.splice(fault, 1);
       if (hit?.raw !== undefined) return void res.writeHead(hit.status, { "content-type": "text/html" }).end(hit.raw);
-      return error(hit?.status ?? 500, hit?.code ?? "internal_error", `injected ${hit?.code}`);
+      const data = { error: { code: hit?.code ?? "internal_error", message: `injected ${hit?.code}` } };
+      return void res.writeHead(hit?.status ?? 500, { "content-type": "application/json", ...hit?.headers }).end(JSON.stringify(data));
     }
     if (url.pathname === "/v1/health") return send(200, { ok: true, deploymentId: "fake", version: "0.0.0" });
     const identity = token ? this.tokens.get(token) : undefined;
