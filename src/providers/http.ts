@@ -3,7 +3,7 @@
 // It never throws for an HTTP status: callers classify the status with their provider's codes.
 
 import type { Pacer } from "../pacing/gcra";
-import { beginRead, endRead, peerAnswer, rememberAnswer, sharedKey } from "./shared-reads";
+import { beginRead, endRead, peerAnswer, recentAnswer, rememberAnswer, sharedKey } from "./shared-reads";
 import { ProviderError } from "./types";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -29,6 +29,11 @@ export interface HttpRequest {
    * slightly older view is safe.
    */
   shareMs?: number;
+  /**
+   * With `shareMs`: when this read cannot be made now (the pacing point refuses a permit, or the
+   * provider answers 429 or 5xx), a remembered answer up to this old is used instead.
+   */
+  staleIfErrorMs?: number;
 }
 
 export interface HttpResponse {
@@ -137,11 +142,19 @@ export class HttpClient {
     if (!shareKey) return this.paced(req);
     const recent = await peerAnswer(shareKey, req.shareMs!, PEER_WAIT_MS);
     if (recent) return { status: recent.status, headers: new Headers(recent.headers), text: recent.text, body: parseJson(recent.text) };
+    const stale = () => {
+      const old = req.staleIfErrorMs ? recentAnswer(shareKey, req.staleIfErrorMs) : undefined;
+      return old && { status: old.status, headers: new Headers(old.headers), text: old.text, body: parseJson(old.text) };
+    };
     beginRead(shareKey);
     try {
       const res = await this.paced(req);
       if (res.status >= 200 && res.status < 300) rememberAnswer(shareKey, { status: res.status, text: res.text, headers: [...res.headers] });
+      else if (res.status === 429 || res.status >= 500) return stale() ?? res;
       return res;
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === "rate_limited") return stale() ?? Promise.reject(err);
+      throw err;
     } finally {
       endRead(shareKey);
     }

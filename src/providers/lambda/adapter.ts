@@ -55,6 +55,8 @@ const USABLE = new Set(["booting", "active", "unhealthy"]);
 
 /** How old a shared types listing may be when only its prices are read. */
 const PRICE_SHARE_MS = 60_000;
+/** When a fresh read cannot be made (the account is busy), a price list up to an hour old does. */
+const PRICE_STALE_IF_ERROR_MS = 3_600_000;
 
 export class LambdaAdapter implements ProviderAdapter {
   readonly name = "lambda";
@@ -118,7 +120,7 @@ export class LambdaAdapter implements ProviderAdapter {
    */
   async priceCentsPerHour(spec: LeaseSpec): Promise<number | undefined> {
     const type = spec.type ?? this.defaults.type;
-    return type ? (await this.client().listInstanceTypes(PRICE_SHARE_MS))[type]?.instance_type.price_cents_per_hour : undefined;
+    return type ? (await this.client().listInstanceTypes(PRICE_SHARE_MS, PRICE_STALE_IF_ERROR_MS))[type]?.instance_type.price_cents_per_hour : undefined;
   }
 
   handle(spec: LeaseSpec): string {

@@ -128,8 +128,8 @@ export class LambdaClient {
   }
 
   /** `shareMs`: how old a shared answer may be (prices change rarely, capacity often). */
-  listInstanceTypes(shareMs = INSTANCE_TYPES_SHARE_MS): Promise<wire.InstanceTypes> {
-    return this.call({ method: "GET", path: "/instance-types", shareMs }, wire.InstanceTypes);
+  listInstanceTypes(shareMs = INSTANCE_TYPES_SHARE_MS, staleIfErrorMs?: number): Promise<wire.InstanceTypes> {
+    return this.call({ method: "GET", path: "/instance-types", shareMs, staleIfErrorMs }, wire.InstanceTypes);
   }
 
   listImages(): Promise<wire.Image[]> {

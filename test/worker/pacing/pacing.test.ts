@@ -103,3 +103,21 @@ describe("shared reads", () => {
     expect(sent).toEqual(["/v1/instance-types", "/v1/instance-types"]);
   });
 });
+
+describe("stale if error", () => {
+  it("a read the provider refuses now is answered from a remembered one within staleIfErrorMs, and only then", async () => {
+    const answers = [Response.json({ price: 110 }), new Response("slow down", { status: 429 }), new Response("slow down", { status: 429 })];
+    const http = new HttpClient({
+      baseUrl: "https://api.provider.test/v1",
+      headers: { authorization: "Bearer test-key-stale-1" },
+      fetch: async () => answers.shift()!,
+      sharedReads: true,
+    });
+    expect((await http.request({ method: "GET", path: "/types", shareMs: 1 })).body).toEqual({ price: 110 });
+    await new Promise((r) => setTimeout(r, 5)); // past shareMs: a fresh read is due
+    const fallback = await http.request({ method: "GET", path: "/types", shareMs: 1, staleIfErrorMs: 60_000 });
+    expect([fallback.status, fallback.body]).toEqual([200, { price: 110 }]);
+    // Without the window the refusal is the answer.
+    expect((await http.request({ method: "GET", path: "/types", shareMs: 1 })).status).toBe(429);
+  });
+});
